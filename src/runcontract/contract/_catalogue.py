@@ -1,0 +1,227 @@
+"""The constraint catalogue: every constraint of a contract as a record.
+
+A constraint is one keyword at one place of the request schema, with an id
+made from the dotted field path and the keyword (``temperature.maximum``,
+``tools.items.function.name.pattern``, ``metadata.keys.maxLength``). Ids end
+with a keyword, so a property called ``type`` (``tools.items.type.enum``) never
+clashes with the ``type`` keyword (``tools.type``). Unions are catalogued once:
+their allowed JSON types (``<field>.type``) and, for unions of tagged objects,
+their discriminator (``<field>.<tag>.enum``); the branches share the field's
+namespace. It is the unit of coverage and of failure reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._schema import NULL, Schema
+
+__all__ = [
+    "SIMPLE_KEYWORDS",
+    "UNICODE",
+    "Catalogue",
+    "Constraint",
+    "SchemaPath",
+    "build_catalogue",
+    "discriminator",
+]
+
+SchemaPath = tuple[str | int, ...]
+
+SIMPLE_KEYWORDS = (
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+)
+# Marker steps in schema paths for union-level constraints.
+UNION_TYPE = "$type"
+UNION_TAG = "$tag"
+UNION_TAG_REQUIRED = "$tag-required"
+UNICODE = "unicode"
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One catalogued constraint.
+
+    ``pointer`` is a JSON pointer template into the payload (``*`` for any
+    array index or map key); ``schema_path`` is the canonical location in the
+    request schema, from which strategies build payloads at and past ``limit``.
+    """
+
+    id: str
+    pointer: str
+    keyword: str
+    limit: Any
+    source: str
+    field: str
+    schema_path: SchemaPath
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "pointer": self.pointer,
+            "keyword": self.keyword,
+            "limit": self.limit,
+            "source": self.source,
+        }
+
+
+@dataclass
+class Catalogue:
+    """Constraints by id, plus every schema path that reports each one."""
+
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    by_path: dict[SchemaPath, str] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Constraint]:
+        return iter(self.constraints.values())
+
+    def __len__(self) -> int:
+        return len(self.constraints)
+
+    def __contains__(self, constraint_id: object) -> bool:
+        return constraint_id in self.constraints
+
+    def __getitem__(self, constraint_id: str) -> Constraint:
+        return self.constraints[constraint_id]
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.constraints)
+
+
+def discriminator(branches: list[Schema]) -> str | None:
+    """The property that tells tagged object branches apart, if there is one."""
+    objects = [b for b in branches if b.get("type") == "object"]
+    if len(objects) < 2:
+        return None
+    common = set.intersection(*(set(b.get("required", ())) for b in objects))
+    for name in sorted(common):
+        if all("enum" in b.get("properties", {}).get(name, {}) for b in objects):
+            return str(name)
+    return None
+
+
+def _join(field_path: str, name: str) -> str:
+    return f"{field_path}.{name}" if field_path else name
+
+
+class _Builder:
+    def __init__(self, base_source: str, prose_paths: set[SchemaPath]) -> None:
+        self.cat = Catalogue()
+        self.base_source = base_source
+        self.prose_paths = prose_paths
+
+    def add(
+        self, field_path: str, keyword: str, limit: Any, pointer: str, path: SchemaPath, *, suffix: str | None = None
+    ) -> None:
+        cid = _join(field_path, suffix or keyword)
+        existing = self.cat.constraints.get(cid)
+        if existing is not None and (existing.keyword, existing.limit) != (keyword, limit):
+            # Two union branches put different limits on one field: tell them apart.
+            n = 2
+            while f"{cid}#{n}" in self.cat.constraints:
+                n += 1
+            cid = f"{cid}#{n}"
+            existing = None
+        if existing is None:
+            source = "prose" if path in self.prose_paths else self.base_source
+            self.cat.constraints[cid] = Constraint(cid, pointer or "", keyword, limit, source, field_path, path)
+        self.cat.by_path[path] = cid
+
+    def alias(self, path: SchemaPath, target: SchemaPath) -> None:
+        self.cat.by_path[path] = self.cat.by_path[target]
+
+    def walk(self, node: Schema, fp: str, ptr: str, path: SchemaPath) -> None:
+        for key in ("anyOf", "oneOf"):
+            if key in node:
+                self.union(node, key, fp, ptr, path)
+                return
+        self.node(node, fp, ptr, path)
+
+    def union(self, node: Schema, key: str, fp: str, ptr: str, path: SchemaPath) -> None:
+        branches: list[Schema] = node[key]
+        types = sorted({b["type"] for b in branches if isinstance(b.get("type"), str)})
+        here = (*path, key)
+        self.add(fp, "type", types, ptr, (*here, UNION_TYPE))
+        for i, branch in enumerate(branches):
+            if "type" in branch:
+                self.alias((*here, i, "type"), (*here, UNION_TYPE))
+        tag = discriminator([b for b in branches if b != NULL])
+        skip: set[str] = set()
+        if tag is not None:
+            skip = {tag}
+            tagged = [(i, b) for i, b in enumerate(branches) if b.get("type") == "object"]
+            values = [v for _, b in tagged for v in b["properties"][tag]["enum"]]
+            tag_ptr = f"{ptr}/{tag}"
+            self.add(_join(fp, tag), "enum", values, tag_ptr, (*here, UNION_TAG))
+            self.add(_join(fp, tag), "required", tag, tag_ptr, (*here, UNION_TAG_REQUIRED))
+            for i, b in tagged:
+                bp = (*here, i, "properties", tag)
+                self.alias((*bp, "enum"), (*here, UNION_TAG))
+                self.alias((*here, i, "required", tag), (*here, UNION_TAG_REQUIRED))
+                if "type" in b["properties"][tag]:
+                    self.add(_join(fp, tag), "type", b["properties"][tag]["type"], tag_ptr, (*bp, "type"))
+        for i, branch in enumerate(branches):
+            if branch != NULL:
+                self.node(branch, fp, ptr, (*here, i), skip_type=True, skip_props=skip)
+
+    def node(
+        self,
+        node: Schema,
+        fp: str,
+        ptr: str,
+        path: SchemaPath,
+        *,
+        skip_type: bool = False,
+        skip_props: set[str] | None = None,
+    ) -> None:
+        skip_props = skip_props or set()
+        for kw in SIMPLE_KEYWORDS:
+            if kw in node and not (kw == "type" and skip_type):
+                self.add(fp, kw, node[kw], ptr, (*path, kw))
+        props: Mapping[str, Schema] = node.get("properties", {})
+        for name in node.get("required", ()):
+            if name not in skip_props:
+                self.add(_join(fp, name), "required", name, f"{ptr}/{name}", (*path, "required", name))
+        for name, sub in props.items():
+            if name not in skip_props:
+                self.walk(sub, _join(fp, name), f"{ptr}/{name}", (*path, "properties", name))
+        extra = node.get("additionalProperties")
+        if extra is False:
+            self.add(fp, "additionalProperties", sorted(props), ptr, (*path, "additionalProperties"))
+        elif isinstance(extra, dict) and extra:
+            self.walk(extra, _join(fp, "values"), f"{ptr}/*", (*path, "additionalProperties"))
+        names = node.get("propertyNames")
+        if isinstance(names, dict):
+            self.node(names, _join(fp, "keys"), ptr, (*path, "propertyNames"))
+        items = node.get("items")
+        if isinstance(items, dict) and items:
+            self.walk(items, _join(fp, "items"), f"{ptr}/*", (*path, "items"))
+
+
+def build_catalogue(schema: Schema, *, base_source: str, prose_paths: set[SchemaPath] | None = None) -> Catalogue:
+    """Catalogue every constraint of the canonical request ``schema``."""
+    builder = _Builder(base_source, prose_paths or set())
+    builder.walk(schema, "", "", ())
+    # Not a schema keyword: JSON text must be valid Unicode (RFC 8259 s8.1), so a
+    # lone surrogate anywhere is a violation that no schema keyword names.
+    builder.add("", "unicode", "no lone surrogates", "", (UNICODE,), suffix=UNICODE)
+    builder.cat.constraints[UNICODE] = Constraint(UNICODE, "", "unicode", "no lone surrogates", "ours", "", (UNICODE,))
+    return builder.cat
