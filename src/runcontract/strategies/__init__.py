@@ -1,6 +1,39 @@
-"""Strategies: valid, boundary and single-violation CreateRunRequest payloads."""
+"""Strategies: valid, boundary and single-violation CreateRunRequest payloads.
 
+- ``valid_requests(contract)``: payloads the contract accepts, boundary-heavy;
+- ``invalid_requests(contract, constraints=...)``: ``Case``s breaking exactly one
+  catalogued constraint, labelled with the violation class;
+- ``requests(contract)``: a mix of both, each ``Case`` with its thread id;
+- ``boundary_plan(contract)``: every limit from both sides, as an ordered list to
+  send first (``boundary_requests``, ``boundary_examples`` for ``@given`` tests);
+- ``thread_ids()``: path parameters, some needing percent-encoding;
+- ``FieldRegistry`` / ``register_field``: where ids that must exist on a target come from.
+
+All are built from the contract's canonical request schema, so they work for the
+bundled contracts and for ``load_contract(path)`` alike, and are cached per contract.
+"""
+
+from ._api import invalid_requests, requests, valid_requests
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
 from ._case import Case
+from ._plan import boundary_examples, boundary_plan, boundary_requests
+from ._registry import FieldRegistry, current_registry, default_registry, register_field
+from ._values import thread_ids
 
-__all__ = ["BoundaryCase", "Case", "boundary_cases", "minimal_instance"]
+__all__ = [
+    "BoundaryCase",
+    "Case",
+    "FieldRegistry",
+    "boundary_cases",
+    "boundary_examples",
+    "boundary_plan",
+    "boundary_requests",
+    "current_registry",
+    "default_registry",
+    "invalid_requests",
+    "minimal_instance",
+    "register_field",
+    "requests",
+    "thread_ids",
+    "valid_requests",
+]

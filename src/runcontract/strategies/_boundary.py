@@ -163,10 +163,16 @@ def _values(c: Constraint, node: Schema) -> tuple[list[Any], list[Any]]:
         return [base], _wrong_types(limit)
     if kw == "enum":
         return list(limit), [m for v in limit for m in _near_misses(v)]
+    # At the limit and one step inside it: 1.9999999999999998 shows a server
+    # that rounds, 5e-324 one that flushes to zero.
     if kw == "minimum":
-        return [limit], _step_down(limit, integer)
+        at = [limit, _step_up(limit, integer)[0]]
+        if integer and "maximum" not in node and "exclusiveMaximum" not in node:
+            # No upper limit: the first integers a double cannot hold, and past int64.
+            at += [2**53 + 1, 2**64 + 1]
+        return at, _step_down(limit, integer)
     if kw == "maximum":
-        return [limit], _step_up(limit, integer)
+        return [limit, _step_down(limit, integer)[0]], _step_up(limit, integer)
     if kw == "exclusiveMinimum":
         return _step_up(limit, integer)[:1], [limit]
     if kw == "exclusiveMaximum":

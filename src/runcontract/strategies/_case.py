@@ -18,6 +18,9 @@ class Case:
     cases); ``label`` names the violation class (``boundary``, ``wrong-type``,
     ``enum-near-miss``, ...) or, for valid cases, what the payload exercises.
     ``origin`` says where it came from: ``boundary``, ``random`` or ``replay``.
+    ``covers`` lists the catalogue ids whose limit the payload sits at (a
+    boundary-plan valid case combines many) or breaks (an invalid case: its
+    ``constraint``); empty for random valid cases.
     """
 
     payload: Any
@@ -27,6 +30,7 @@ class Case:
     label: str = ""
     origin: str = "random"
     query: dict[str, Any] = field(default_factory=dict)
+    covers: tuple[str, ...] = ()
 
     @property
     def valid(self) -> bool:

@@ -1,0 +1,106 @@
+"""Field registries: how values that must exist on a target are drawn.
+
+A contract says only that ``assistant_id`` is a string; a real target accepts
+only the ids of assistants it has. A :class:`FieldRegistry` maps a dotted field
+path (the catalogue's naming: ``assistant_id``, ``model``,
+``tools.items.function.name``; ``thread_id`` for the URL parameter) to the
+Hypothesis strategy that draws it. The strategies look the current registry up
+when they are *called*, so register before building them.
+
+Three ways in, most global first::
+
+    register_field("assistant_id", st.sampled_from(["asst_1", "asst_2"]))  # default registry
+    with FieldRegistry({"model": st.just("gpt-4o")}).activate(): ...        # scoped
+    valid_requests(registry=my_registry, assistant_id=st.just("asst_x"))     # explicit
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from hypothesis.strategies import SearchStrategy
+
+from .._errors import UsageError
+
+__all__ = ["FieldRegistry", "current_registry", "default_registry", "register_field"]
+
+THREAD_ID = "thread_id"
+
+
+def check_strategy(field: str, strategy: object) -> SearchStrategy[Any]:
+    if not isinstance(field, str) or not field:
+        raise UsageError(f"field must be a non-empty dotted path, not {field!r}")
+    if not isinstance(strategy, SearchStrategy):
+        raise UsageError(
+            f"the value for field {field!r} must be a Hypothesis strategy, not {strategy!r:.80} "
+            f"(wrap a constant in st.just(...))"
+        )
+    return strategy
+
+
+class FieldRegistry:
+    """Strategies by dotted field path; later registrations replace earlier ones."""
+
+    def __init__(self, fields: Mapping[str, SearchStrategy[Any]] | None = None, *, parent: FieldRegistry | None = None):
+        self._fields: dict[str, SearchStrategy[Any]] = {}
+        self._parent = parent
+        for field, strategy in (fields or {}).items():
+            self.register(field, strategy)
+
+    def register(self, field: str, strategy: SearchStrategy[Any]) -> None:
+        """Draw ``field`` from ``strategy`` in every payload built while this registry is used."""
+        self._fields[field] = check_strategy(field, strategy)
+
+    def unregister(self, field: str) -> None:
+        self._fields.pop(field, None)
+
+    def get(self, field: str) -> SearchStrategy[Any] | None:
+        if field in self._fields:
+            return self._fields[field]
+        return self._parent.get(field) if self._parent is not None else None
+
+    def as_dict(self) -> dict[str, SearchStrategy[Any]]:
+        """Every registration, this registry's own winning over its parent's."""
+        inherited = self._parent.as_dict() if self._parent is not None else {}
+        return {**inherited, **self._fields}
+
+    def child(self, fields: Mapping[str, SearchStrategy[Any]] | None = None) -> FieldRegistry:
+        """A registry that falls back to this one."""
+        return FieldRegistry(fields, parent=self)
+
+    def __contains__(self, field: object) -> bool:
+        return isinstance(field, str) and self.get(field) is not None
+
+    def __len__(self) -> int:
+        return len(self.as_dict())
+
+    def __repr__(self) -> str:
+        return f"FieldRegistry({sorted(self.as_dict())})"
+
+    @contextmanager
+    def activate(self) -> Iterator[FieldRegistry]:
+        """Make this the registry that strategies built inside the block use."""
+        _STACK.append(self)
+        try:
+            yield self
+        finally:
+            _STACK.remove(self)
+
+
+default_registry = FieldRegistry()
+_STACK: list[FieldRegistry] = []
+
+
+def current_registry() -> FieldRegistry:
+    """The innermost activated registry, else the default one."""
+    return _STACK[-1] if _STACK else default_registry
+
+
+def register_field(field: str, strategy: SearchStrategy[Any], *, registry: FieldRegistry | None = None) -> None:
+    """Register ``strategy`` for ``field`` in ``registry`` (default: the current registry).
+
+    This is what modules in a repository's ``strategies/`` folder call.
+    """
+    (registry or current_registry()).register(field, strategy)
