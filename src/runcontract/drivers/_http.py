@@ -1,0 +1,231 @@
+"""A live HTTP endpoint: one keep-alive ``httpx.Client``, retries, a rate cap, a body cap."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._errors import TargetUnreachable
+from ..contract import Contract, load_contract
+from ..strategies import Case
+from ._exchange import Exchange
+from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
+
+__all__ = ["RETRY_STATUSES", "HTTPTarget", "RateLimiter", "retry_after_seconds"]
+
+RETRY_STATUSES = frozenset({429, 503})
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+class RateLimiter:
+    """At most ``rate`` request starts per second (a minimum interval), shared by threads."""
+
+    def __init__(self, rate: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> float:
+        """Block until the next request may start; return the seconds slept."""
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        delay = start - now
+        if delay > 0:
+            time.sleep(delay)
+        return max(0.0, delay)
+
+
+class HTTPTarget:
+    """Send cases to ``base_url`` over HTTP; ``send(case)`` returns an ``Exchange``, never raises for the network.
+
+    ``base_url`` is the origin (``https://api.example.com``); a trailing
+    ``/v1`` (the SDK's base URL) is accepted and not doubled. The bearer key
+    is ``api_key``, else the environment variable ``api_key_env`` (no
+    Authorization header when neither is set). 429 and 503 answers are
+    retried up to ``max_retries`` times, waiting ``Retry-After`` (seconds or
+    an HTTP date) or an exponential backoff, each wait capped at
+    ``retry_cap_seconds``; ``rate`` caps request starts per second. Answers
+    are read up to ``body_cap`` bytes and within ``timeout`` seconds in
+    total; a bigger or slower answer is an ``Exchange.error``.
+    ``Exchange.elapsed`` is the duration of the last attempt.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        contract: Contract | None = None,
+        api_key: str | None = None,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        retry_cap_seconds: float = 30.0,
+        backoff_seconds: float = 0.5,
+        rate: float | None = None,
+        body_cap: int = DEFAULT_BODY_CAP,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.contract = contract if contract is not None else load_contract()
+        self.base_url = _origin(base_url)
+        if api_key is None and api_key_env:
+            api_key = os.environ.get(api_key_env) or None
+        self.headers = request_headers(self.contract, api_key, headers)
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.retry_cap_seconds = retry_cap_seconds
+        self.backoff_seconds = backoff_seconds
+        self.body_cap = body_cap
+        self.limiter = RateLimiter(rate) if rate else None
+        self.retries = 0  # retries made over this target's life
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,
+            transport=transport if transport is not None else _transport(),
+        )
+
+    def __enter__(self) -> HTTPTarget:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def url_for(self, case: Case) -> str:
+        path = self.contract.endpoint.url_path(quote_thread_id(case.thread_id))
+        query = query_string(case.query)
+        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+
+    def check_reachable(self) -> None:
+        """Raise ``TargetUnreachable`` (one line) unless something answers HTTP at ``base_url``."""
+        try:
+            with self._client.stream("GET", self.base_url + "/", timeout=min(self.timeout, 10.0)) as response:
+                response.read()
+        except httpx.HTTPError as exc:
+            raise TargetUnreachable(f"cannot reach {self.base_url}: {_describe(exc)}") from None
+
+    def send(self, case: Case) -> Exchange:
+        body = encode_payload(case.payload)
+        url = self.url_for(case)
+        attempt = 0
+        while True:
+            if self.limiter is not None:
+                self.limiter.wait()
+            exchange = self._once(url, body)
+            if exchange.status not in RETRY_STATUSES or attempt >= self.max_retries:
+                return exchange
+            lower = {k.lower(): v for k, v in exchange.headers.items()}
+            wait = retry_after_seconds(lower.get("retry-after"))
+            if wait is None:
+                wait = self.backoff_seconds * (2**attempt)
+            time.sleep(min(wait, self.retry_cap_seconds))
+            attempt += 1
+            self.retries += 1
+
+    def _once(self, url: str, body: bytes) -> Exchange:
+        exchange = Exchange(
+            method=self.contract.endpoint.method,
+            url=url,
+            request_headers=dict(self.headers),
+            request_body=body,
+        )
+        started = time.perf_counter()
+        deadline = time.monotonic() + self.timeout
+        try:
+            with self._client.stream(exchange.method, url, content=body, headers=self.headers) as response:
+                status = response.status_code
+                exchange.headers = dict(response.headers.items())
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.body_cap:
+                        chunks.append(chunk[: len(chunk) - (size - self.body_cap)])
+                        exchange.body = b"".join(chunks)
+                        exchange.error = f"answer larger than {self.body_cap} bytes (status {status}); truncated"
+                        return exchange
+                    chunks.append(chunk)
+                    if time.monotonic() > deadline:
+                        exchange.body = b"".join(chunks)
+                        exchange.error = f"answer not complete after {self.timeout}s (status {status}); truncated"
+                        return exchange
+                exchange.body = b"".join(chunks)
+                exchange.status = status
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            exchange.error = _describe(exc)
+        finally:
+            exchange.elapsed = time.perf_counter() - started
+        if exchange.status and exchange.content_type == "text/event-stream":
+            exchange.events = parse_sse(exchange.body)
+        return exchange
+
+
+def _transport() -> httpx.HTTPTransport:
+    # Without TCP_NODELAY, headers and body go out in two segments and Nagle's
+    # algorithm meets the server's delayed ACK: 40 ms per request on loopback.
+    return httpx.HTTPTransport(
+        limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+    )
+
+
+def _origin(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"not an http(s) URL: {base_url!r}")
+    if parts.path.endswith("/v1"):
+        base = base[: -len("/v1")]
+    return base
+
+
+def _describe(exc: BaseException) -> str:
+    kinds = {
+        httpx.ConnectError: "connection failed",
+        httpx.ConnectTimeout: "connect timed out",
+        httpx.ReadTimeout: "read timed out",
+        httpx.WriteTimeout: "write timed out",
+        httpx.PoolTimeout: "pool timed out",
+        httpx.RemoteProtocolError: "protocol error",
+        httpx.ReadError: "read error",
+        httpx.WriteError: "write error",
+    }
+    label = next((text for kind, text in kinds.items() if isinstance(exc, kind)), type(exc).__name__)
+    detail = " ".join(str(exc).split())
+    return f"{label}: {detail}" if detail else label
