@@ -1,0 +1,97 @@
+"""The Python API: ``check_endpoint`` over the same runner as the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ._errors import UsageError
+from .contract import Contract, load_contract
+from .report import Report
+from .runner import FuzzSettings, run_endpoint
+
+__all__ = ["check_endpoint", "make_target"]
+
+
+def make_target(
+    contract: Contract,
+    *,
+    base_url: str | None = None,
+    app: Any = None,
+    headers: Mapping[str, str] | None = None,
+    api_key_env: str | None = "OPENAI_API_KEY",
+    rate: float | None = None,
+    timeout: float = 30.0,
+) -> tuple[Any, str]:
+    """(target, name): live HTTP for ``base_url``, in-process for ``app``, else the reference server in-process."""
+    from .drivers import ASGITarget, HTTPTarget
+
+    if base_url is not None and app is not None:
+        raise UsageError("give base_url or app, not both")
+    if base_url is not None:
+        if not base_url.startswith(("http://", "https://")):
+            raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+        target = HTTPTarget(
+            base_url,
+            contract=contract,
+            headers=dict(headers or {}),
+            api_key_env=api_key_env,
+            rate=rate,
+            timeout=timeout,
+        )
+        target.check_reachable()
+        return target, base_url
+    if app is None:
+        from .server import create_app
+
+        app = create_app(contract)
+        return ASGITarget(app, contract=contract, headers=dict(headers or {})), "reference server (in-process)"
+    return ASGITarget(
+        app, contract=contract, headers=dict(headers or {})
+    ), f"ASGI app {getattr(app, '__name__', type(app).__name__)}"
+
+
+def check_endpoint(
+    base_url: str | None = None,
+    *,
+    app: Any = None,
+    headers: Mapping[str, str] | None = None,
+    contract: Contract | None = None,
+    spec: str | os.PathLike[str] | None = None,
+    version: str = "v2",
+    max_examples: int = 200,
+    duration: float | None = None,
+    checks: Iterable[str] | None = None,
+    seed: int | None = None,
+    accepted_invalid: Iterable[int] = (400,),
+    api_key_env: str | None = "OPENAI_API_KEY",
+    rate: float | None = None,
+    database: str | Path | None = None,
+) -> Report:
+    """Fuzz an endpoint (a live ``base_url``, an ASGI ``app``, or by default the
+    reference server) and return the Report: ``report.ok``, ``report.failures``,
+    ``report.to_json()``. ``database`` keeps failures between runs (off by default
+    in the API; the CLI uses ``.runcontract``)."""
+    from .checks import DEFAULT_CHECKS
+
+    contract = contract or load_contract(spec, version=version)
+    settings = FuzzSettings(
+        max_examples=max_examples,
+        duration=duration,
+        seed=seed,
+        checks=tuple(checks) if checks is not None else DEFAULT_CHECKS,
+        accepted_invalid=frozenset(accepted_invalid),
+        database=database,
+        api_key_env=api_key_env,
+    )
+    target, name = make_target(
+        contract, base_url=base_url, app=app, headers=headers, api_key_env=api_key_env, rate=rate
+    )
+    try:
+        return run_endpoint(target, contract, settings, target_name=name)
+    finally:
+        close = getattr(target, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,46 @@
+"""What every check receives and returns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..contract import Contract
+from ..drivers._exchange import Exchange
+from ..strategies._case import Case
+
+__all__ = ["Check", "CheckContext", "Problem"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A check's finding: what is wrong, and the constraint (or field) it concerns."""
+
+    message: str
+    constraint: str | None = None
+
+
+@dataclass
+class CheckContext:
+    contract: Contract
+    case: Case
+    exchange: Exchange
+    accepted_invalid: frozenset[int] = frozenset({400})
+    _json: Any = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    def body_json(self) -> Any:
+        """The answer's JSON body, or raises ValueError (parsed once)."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._json = self.exchange.json()
+            except ValueError as exc:
+                self._json = exc
+        if isinstance(self._json, ValueError):
+            raise self._json
+        return self._json
+
+
+Check = Callable[[CheckContext], "Problem | None"]

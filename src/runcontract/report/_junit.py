@@ -1,0 +1,52 @@
+"""JUnit XML: one test case per check, a failure element per disagreement."""
+
+from __future__ import annotations
+
+import json
+import os
+from xml.etree import ElementTree as ET
+
+from ._model import Report, _atomic_write
+
+__all__ = ["to_junit", "write_junit"]
+
+
+def to_junit(report: Report) -> str:
+    suite = ET.Element(
+        "testsuite",
+        name="runcontract",
+        tests=str(max(len(report.checks), 1)),
+        failures=str(len({f.check for f in report.failures})),
+        time=f"{report.duration_s:.3f}",
+    )
+    ET.SubElement(suite, "properties").extend(
+        [
+            ET.Element("property", name="target", value=report.target),
+            ET.Element("property", name="contract", value=report.contract),
+            ET.Element("property", name="seed", value=str(report.seed)),
+        ]
+    )
+    for check in report.checks or ["contract"]:
+        case = ET.SubElement(suite, "testcase", classname="runcontract", name=check)
+        for failure in (f for f in report.failures if f.check == check):
+            element = ET.SubElement(
+                case, "failure", message=f"{failure.constraint or '-'}: {failure.message}"[:500], type=failure.check
+            )
+            element.text = "\n".join(
+                [
+                    f"constraint: {failure.constraint}",
+                    f"status: {failure.status}",
+                    f"thread_id: {failure.thread_id}",
+                    f"payload: {json.dumps(failure.payload, ensure_ascii=False, default=str)[:4000]}",
+                    f"response: {failure.response_excerpt}",
+                    f"reproduce: {failure.curl}",
+                ]
+            )
+    if report.aborted:
+        run = ET.SubElement(suite, "testcase", classname="runcontract", name="run")
+        ET.SubElement(run, "error", message=report.aborted)
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+def write_junit(report: Report, path: str | os.PathLike[str]) -> None:
+    _atomic_write(path, to_junit(report))

@@ -1,0 +1,152 @@
+"""Each endpoint check on hand-made exchanges: it fires on its fault and stays silent otherwise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runcontract import Case, load_contract
+from runcontract.checks import ENDPOINT_CHECKS, CheckContext
+from runcontract.checks._endpoint import param_tokens
+from runcontract.drivers import Exchange
+
+CONTRACT = load_contract()
+VALID = {"assistant_id": "asst_1", "temperature": 2, "metadata": {"k": "v"}, "max_prompt_tokens": 2**70}
+INVALID = {"assistant_id": "asst_1", "temperature": 2.5}
+
+
+def _run(payload=VALID, **over):
+    run = {
+        "id": "run_1",
+        "object": "thread.run",
+        "created_at": 1,
+        "thread_id": "thread_1",
+        "assistant_id": "asst_1",
+        "status": "queued",
+        "required_action": None,
+        "last_error": None,
+        "expires_at": None,
+        "started_at": None,
+        "cancelled_at": None,
+        "failed_at": None,
+        "completed_at": None,
+        "model": "gpt-4o",
+        "instructions": "",
+        "tools": [],
+        "metadata": {},
+        "usage": None,
+        "incomplete_details": None,
+        "max_prompt_tokens": None,
+        "max_completion_tokens": None,
+        "truncation_strategy": {"type": "auto", "last_messages": None},
+        "tool_choice": "auto",
+        "parallel_tool_calls": True,
+        "response_format": "auto",
+        "temperature": None,
+        "top_p": None,
+    }
+    run.update({k: v for k, v in payload.items() if k in run or k in ("temperature", "top_p")})
+    run.update(over)
+    return run
+
+
+def _error(param="temperature", **over):
+    error = {"type": "invalid_request_error", "message": "bad", "param": param, "code": None}
+    error.update(over)
+    return {"error": error}
+
+
+def _exchange(status, body, content_type="application/json", events=None, error=None):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Exchange(
+        "POST",
+        "http://t/v1/threads/thread_1/runs",
+        {},
+        b"{}",
+        status,
+        {"content-type": content_type},
+        raw,
+        error=error,
+        events=events,
+    )
+
+
+def _fires(check, payload, exchange, expected="valid", constraint=None):
+    case = Case(payload, "thread_1", expected, constraint)
+    return ENDPOINT_CHECKS[check](CheckContext(CONTRACT, case, exchange))
+
+
+GOOD_VALID = _exchange(200, _run())
+GOOD_INVALID = _exchange(400, _error())
+
+CASES = [
+    # (check, payload, expected, constraint, faulty exchange)
+    ("valid_accepted", VALID, "valid", None, _exchange(400, _error())),
+    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", _exchange(200, _run(INVALID))),
+    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", _exchange(422, _error())),
+    ("no_server_error", VALID, "valid", None, _exchange(500, b"oops", "text/plain")),
+    ("no_server_error", VALID, "valid", None, _exchange(0, b"", error="connection reset")),
+    ("run_conforms", VALID, "valid", None, _exchange(200, _run(status="sleeping"))),
+    ("run_conforms", VALID, "valid", None, _exchange(200, b"<html>", "text/html")),
+    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(temperature=1.99))),
+    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(max_prompt_tokens=float(2**70)))),
+    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(thread_id="thread_2"))),
+    ("error_conforms", INVALID, "invalid", "temperature.maximum", _exchange(400, {"error": "bad"})),
+    ("error_conforms", INVALID, "invalid", "temperature.maximum", _exchange(400, {"error": {"message": "x"}})),
+    ("error_names_param", INVALID, "invalid", "temperature.maximum", _exchange(400, _error(param="top_p"))),
+    ("error_names_param", INVALID, "invalid", "temperature.maximum", _exchange(400, _error(param=None))),
+    (
+        "stream_protocol",
+        {**VALID, "stream": True},
+        "valid",
+        None,
+        _exchange(200, b"", "text/event-stream", events=[("thread.run.created", json.dumps(_run()))]),
+    ),
+    (
+        "stream_protocol",
+        {**VALID, "stream": True},
+        "valid",
+        None,
+        _exchange(
+            200, b"", "text/event-stream", events=[("thread.run.queued", json.dumps(_run())), ("done", "[DONE]")]
+        ),
+    ),
+    ("stream_protocol", {**VALID, "stream": True}, "valid", None, _exchange(200, _run())),
+]
+
+
+@pytest.mark.parametrize(("check", "payload", "expected", "constraint", "exchange"), CASES)
+def test_check_fires_on_its_fault(check, payload, expected, constraint, exchange):
+    assert _fires(check, payload, exchange, expected, constraint) is not None
+
+
+@pytest.mark.parametrize("check", sorted(ENDPOINT_CHECKS))
+def test_checks_silent_on_faithful_answers(check):
+    assert _fires(check, VALID, GOOD_VALID) is None
+    assert _fires(check, INVALID, GOOD_INVALID, "invalid", "temperature.maximum") is None
+    stream = [("thread.run.created", json.dumps(_run())), ("thread.run.queued", json.dumps(_run())), ("done", "[DONE]")]
+    assert _fires(check, {**VALID, "stream": True}, _exchange(200, b"", "text/event-stream", events=stream)) is None
+
+
+def test_echo_tolerates_server_defaults_inside_objects():
+    payload = {"assistant_id": "a", "tools": [{"type": "file_search"}]}
+    run = _run(payload, tools=[{"type": "file_search", "file_search": {"max_num_results": 20}}])
+    assert _fires("run_reflects_request", payload, _exchange(200, run)) is None
+
+
+def test_param_in_ancestor_form_is_accepted():
+    payload = {
+        "assistant_id": "a",
+        "tools": [{"type": "code_interpreter"}, {"type": "function", "function": {"name": "a b"}}],
+    }
+    for param in ("tools", "tools[1]", "tools[1].function.name", "tools.1.function"):
+        exchange = _exchange(400, _error(param=param))
+        assert _fires("error_names_param", payload, exchange, "invalid", "tools.items.function.name.pattern") is None
+    exchange = _exchange(400, _error(param="tools[0].function.name"))
+    assert _fires("error_names_param", payload, exchange, "invalid", "tools.items.function.name.pattern") is not None
+
+
+def test_param_tokens():
+    assert param_tokens("tools[1].function.name") == ["tools", "1", "function", "name"]
+    assert param_tokens("/metadata") == ["metadata"]
