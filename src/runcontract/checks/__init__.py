@@ -1,0 +1,17 @@
+"""Checks: the oracles that decide whether an answer (or a client's request) agrees with the contract."""
+
+from ._base import Check, CheckContext, Problem
+from ._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext
+from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
+
+__all__ = [
+    "CLIENT_CHECKS",
+    "DEFAULT_CHECKS",
+    "ENDPOINT_CHECKS",
+    "Captured",
+    "Check",
+    "CheckContext",
+    "ClientCheck",
+    "ClientContext",
+    "Problem",
+]

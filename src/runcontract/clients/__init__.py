@@ -1,0 +1,42 @@
+"""Client serializer checks: the openai SDK, any Python callable, any program.
+
+``check_client(send)`` feeds a client boundary and random CreateRunRequest
+payloads and reports where what it sent (or refused) disagrees with the contract.
+"""
+
+from ._adapters import (
+    REJECTED_EXIT,
+    ClientCrashed,
+    ClientRejected,
+    InProcessClient,
+    SendFn,
+    command,
+    httpx2_client,
+    httpx_client,
+    openai_sdk,
+    sdk_major,
+)
+from ._check import DEFAULT_CLEAN_ERRORS, check_client
+from ._cli import SDKS, client_from_options, run_client_cli
+from ._generate import probe_cases
+from ._recorder import LoopbackRecorder
+
+__all__ = [
+    "DEFAULT_CLEAN_ERRORS",
+    "REJECTED_EXIT",
+    "SDKS",
+    "ClientCrashed",
+    "ClientRejected",
+    "InProcessClient",
+    "LoopbackRecorder",
+    "SendFn",
+    "check_client",
+    "client_from_options",
+    "command",
+    "httpx2_client",
+    "httpx_client",
+    "openai_sdk",
+    "probe_cases",
+    "run_client_cli",
+    "sdk_major",
+]
