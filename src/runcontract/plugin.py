@@ -1,3 +1,232 @@
-"""pytest plugin entry point. Cheap to import: heavy imports happen inside hooks."""
+"""The pytest plugin (entry point ``pytest11: runcontract``).
+
+Cheap to import: this module imports only pytest; runcontract's heavy parts
+(Hypothesis, the contract, HTTP drivers) are imported inside hooks and
+fixtures, so a project that never uses runcontract pays almost nothing.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._config import PluginConfig
+    from .contract import Contract
+
+GROUP = "runcontract"
+MARKER = "runcontract"
+_KEYS = ("base_url", "api_key_env", "contract", "spec", "profile", "max_examples")
+_CONFIG_KEY = pytest.StashKey["PluginConfig"]()
+_REPORTS_KEY = pytest.StashKey[list[Any]]()
+
+
+def _option(key: str) -> str:
+    return "--runcontract-" + key.replace("_", "-")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    from ._config import KEYS  # a tiny module: no heavy imports
+
+    group = parser.getgroup(GROUP, "runcontract: contract testing for POST /v1/threads/{thread_id}/runs")
+    for key, help_text in KEYS.items():
+        group.addoption(_option(key), dest=f"runcontract_{key}", default=None, help=help_text)
+        parser.addini(f"runcontract_{key}", help_text, default=None)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    from ._config import PluginConfig, read_pyproject
+    from ._errors import UsageError
+
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**kwargs): runcontract settings for this test (the keywords of runcontract.check_endpoint / "
+        "runcontract.mock: version, spec, max_examples, checks, strict, ...)",
+    )
+    try:
+        values: dict[str, Any] = read_pyproject(config.rootpath)
+        for key in _KEYS:
+            ini = config.getini(f"runcontract_{key}")
+            if ini:
+                values[key] = ini
+            opt = config.getoption(f"runcontract_{key}")
+            if opt is not None:
+                values[key] = opt
+        settings = PluginConfig.resolve(values)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_CONFIG_KEY] = settings
+    config.stash[_REPORTS_KEY] = []
+    hypothesis_profile = config.getoption("hypothesis_profile", None)
+    explicit = values.get("profile") is not None
+    if explicit or (hypothesis_profile or "").startswith("runcontract-"):
+        from ._profiles import register_hypothesis_profiles
+
+        register_hypothesis_profiles()
+        if explicit and not hypothesis_profile:
+            from hypothesis import settings as hsettings
+
+            hsettings.load_profile(f"runcontract-{settings.profile}")
+
+
+def plugin_config(config: pytest.Config) -> PluginConfig:
+    return config.stash[_CONFIG_KEY]
+
+
+def record_report(config: pytest.Config, report: Any) -> None:
+    config.stash[_REPORTS_KEY].append(report)
+
+
+def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(MARKER)
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture(scope="session")
+def runcontract_contract(pytestconfig: pytest.Config) -> Contract:
+    """The contract configured by --runcontract-contract / --runcontract-spec."""
+    from .contract import load_contract
+
+    cfg = plugin_config(pytestconfig)
+    return load_contract(cfg.spec, version=cfg.contract)
+
+
+class Endpoint:
+    """The configured live endpoint; ``check()`` fuzzes it and returns a Report."""
+
+    def __init__(self, config: pytest.Config, contract: Contract, overrides: dict[str, Any]) -> None:
+        self._config = config
+        self.contract = contract
+        self.settings = plugin_config(config)
+        self.base_url = self.settings.base_url
+        self.overrides = overrides
+
+    def check(self, **kwargs: Any) -> Any:
+        from ._api import check_endpoint
+
+        options: dict[str, Any] = {
+            "contract": self.contract,
+            "max_examples": self.settings.budget,
+            "api_key_env": self.settings.api_key_env,
+            "database": ".runcontract",
+        }
+        options.update(self.overrides)
+        options.update(kwargs)
+        report = check_endpoint(self.base_url, **options)
+        record_report(self._config, report)
+        return report
+
+
+@pytest.fixture
+def runcontract_endpoint(request: pytest.FixtureRequest, runcontract_contract: Contract) -> Endpoint:
+    """The configured target, or a skip saying which option to set."""
+    cfg = plugin_config(request.config)
+    if cfg.base_url is None:
+        pytest.skip(
+            "no endpoint configured: set --runcontract-base-url (or the ini key runcontract_base_url, "
+            "or base_url in [tool.runcontract])"
+        )
+    return Endpoint(request.config, runcontract_contract, _marker_kwargs(request))
+
+
+@pytest.fixture
+def runcontract_mock(request: pytest.FixtureRequest, runcontract_contract: Contract) -> Iterator[Any]:
+    """A contract-enforcing mock of the runs endpoint; violations fail the test at teardown."""
+    from ._mock import mock
+
+    options = {"contract": runcontract_contract, **_marker_kwargs(request)}
+    with mock(**options) as m:
+        yield m
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    reports = config.stash.get(_REPORTS_KEY, [])
+    if not reports:
+        return
+    covered: set[str] = set()
+    failures = 0
+    requests = 0
+    for report in reports:
+        covered.update(cid for cid, cov in report.coverage.items() if cov.at and cov.past)
+        failures += len(report.failures)
+        requests += report.requests
+    terminalreporter.write_sep("=", "runcontract")
+    terminalreporter.write_line(
+        f"{len(reports)} run(s), {requests} requests: {len(covered)} constraints covered on both sides, "
+        f"{failures} disagreement(s) found"
+    )
+
+
+def _format_failures(failures: list[Any]) -> str:
+    import json
+
+    lines = []
+    for f in failures:
+        lines += [
+            f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}",
+            f"  thread_id: {f.thread_id!r}",
+            f"  payload:   {json.dumps(f.payload, ensure_ascii=False, default=str)[:2000]}",
+            f"  response:  {f.response_excerpt[:500]}",
+            f"  reproduce: {f.curl[:3000]}",
+        ]
+    return "\n".join(lines)
+
+
+def _cached_run(request: pytest.FixtureRequest, key: str, run: Any) -> Any:
+    cache = request.config.stash.setdefault(_RUNS_KEY, {})
+    if key not in cache:
+        cache[key] = run()
+        record_report(request.config, cache[key])
+    return cache[key]
+
+
+_RUNS_KEY = pytest.StashKey[dict[str, Any]]()
+
+
+def endpoint_tests(**kwargs: Any) -> Any:
+    """One pytest test per check, against the configured endpoint (run once, shared).
+
+    In a consumer's test module::
+
+        import runcontract
+        test_runs_endpoint = runcontract.endpoint_tests(max_examples=300)
+    """
+    from .checks._endpoint import DEFAULT_CHECKS
+
+    checks = tuple(kwargs.get("checks") or DEFAULT_CHECKS)
+    key = f"endpoint:{sorted(kwargs.items())!r}"
+
+    @pytest.mark.parametrize("runcontract_check", checks)
+    def test_endpoint_contract(runcontract_check: str, runcontract_endpoint: Endpoint, request: Any) -> None:
+        report = _cached_run(request, key, lambda: runcontract_endpoint.check(**kwargs))
+        if report.aborted:
+            pytest.fail(f"runcontract could not run: {report.aborted}", pytrace=False)
+        mine = [f for f in report.failures if f.check == runcontract_check]
+        if mine:
+            pytest.fail(_format_failures(mine), pytrace=False)
+
+    return test_endpoint_contract
+
+
+def client_tests(send: Any, **kwargs: Any) -> Any:
+    """One pytest test per client check for ``send(base_url, thread_id, payload)``."""
+    from .checks._client import CLIENT_CHECKS
+
+    checks = tuple(kwargs.get("checks") or CLIENT_CHECKS)
+    key = f"client:{id(send)}:{sorted(kwargs.items())!r}"
+
+    @pytest.mark.parametrize("runcontract_check", checks)
+    def test_client_contract(runcontract_check: str, runcontract_contract: Contract, request: Any) -> None:
+        from .clients import check_client
+
+        cfg = plugin_config(request.config)
+        options = {"contract": runcontract_contract, "max_examples": cfg.budget, **kwargs}
+        report = _cached_run(request, key, lambda: check_client(send, **options))
+        mine = [f for f in report.failures if f.check == runcontract_check]
+        if mine:
+            pytest.fail(_format_failures(mine), pytrace=False)
+
+    return test_client_contract
