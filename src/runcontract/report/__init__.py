@@ -1,0 +1,17 @@
+"""Reports: JSON, JUnit XML, HTML and curl reproduction lines."""
+
+from ._html import to_html, write_html
+from ._junit import to_junit, write_junit
+from ._model import Coverage, Failure, Report, curl_line, payload_size
+
+__all__ = [
+    "Coverage",
+    "Failure",
+    "Report",
+    "curl_line",
+    "payload_size",
+    "to_html",
+    "to_junit",
+    "write_html",
+    "write_junit",
+]
