@@ -1,6 +1,6 @@
 """Validations per second of ``Contract.validate`` / ``is_valid`` on boundary payloads.
 
-    python benchmarks/validation.py
+python benchmarks/validation.py
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
+import subprocess
+import sys
+
 import runcontract
 
 
+def test_all_names_resolve():
+    for name in runcontract.__all__:
+        assert getattr(runcontract, name) is not None
+
+
 def test_all_matches_public_names():
-    public = {name for name in dir(runcontract) if name[0].isalpha()} - {
+    submodules = {
         "contract",
         "strategies",
         "drivers",
@@ -13,6 +21,13 @@ def test_all_matches_public_names():
         "report",
         "server",
         "clients",
-        "mock",
     }
-    assert set(runcontract.__all__) - {"__version__"} == public
+    public = {name for name in dir(runcontract) if name[0].isalpha()} - submodules
+    assert set(runcontract.__all__) - {"__version__"} == public - {"annotations", "importlib", "TYPE_CHECKING", "Any"}
+
+
+def test_plugin_import_is_cheap():
+    heavy = "{'hypothesis', 'jsonschema_rs', 'yaml', 'httpx', 'starlette', 'runcontract.contract'}"
+    code = f"import sys, runcontract.plugin; print(sorted({heavy} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
