@@ -23,7 +23,7 @@ from .contract import Contract, Violation, load_contract
 
 __all__ = ["ContractMock", "MockCall", "mock"]
 
-_RUNS_PATH = re.compile(r"^(?P<prefix>.*)/threads/(?P<thread>[^/]*)/runs$")
+_RUNS_PATH = re.compile(r"^(?P<prefix>.*?)/threads/(?P<thread>.*)/runs$")
 
 
 @dataclass
@@ -115,6 +115,8 @@ class ContractMock:
             problems.append("no Authorization header")
         if not raw_thread:
             problems.append("empty thread id in the path")
+        elif "/" in raw_thread:
+            problems.append(f"thread id is not percent-encoded: the path has extra segments ({raw_thread!r})")
         try:
             body.decode("utf-8")
         except UnicodeDecodeError:
@@ -159,7 +161,7 @@ class ContractMock:
         import respx
 
         with respx.mock(assert_all_called=False) as router:
-            router.post(url__regex=r".*/threads/[^/]*/runs(\?.*)?$").mock(side_effect=self._httpx_handler(httpx))
+            router.post(url__regex=r".*/threads/.*/runs(\?.*)?$").mock(side_effect=self._httpx_handler(httpx))
             yield router
 
     # ------------------------------------------------------------ verdicts

@@ -1,0 +1,101 @@
+"""runcontract.mock: answers like the reference server and fails the test on any contract violation."""
+
+from __future__ import annotations
+
+import warnings
+
+import httpx
+import httpx2
+import pytest
+
+import runcontract
+
+HEADERS = {"OpenAI-Beta": "assistants=v2", "Authorization": "Bearer sk-x"}
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
+
+
+def test_openai_client_gets_a_run_that_reflects_the_request():
+    with runcontract.mock() as m:
+        run = m.openai_client().beta.threads.runs.create("thread_1", assistant_id="asst_1", temperature=2, top_p=1)
+    assert (run.thread_id, run.assistant_id, run.temperature, run.top_p) == ("thread_1", "asst_1", 2, 1)
+
+
+def test_stream_true_gets_an_event_stream():
+    with runcontract.mock() as m:
+        events = [e.event for e in m.openai_client().beta.threads.runs.create("t", assistant_id="a", stream=True)]
+    assert events[0] == "thread.run.created"
+    assert events[-1] == "thread.run.completed"
+
+
+def test_invalid_request_gets_400_and_fails_at_the_end():
+    with pytest.raises(AssertionError, match=r"temperature\.maximum at /temperature"):
+        with runcontract.mock() as m:
+            answer = httpx.Client(transport=m.transport()).post(
+                "https://api.openai.com/v1/threads/t/runs",
+                json={"assistant_id": "a", "temperature": 2.5},
+                headers=HEADERS,
+            )
+            assert answer.status_code == 400
+            assert answer.json()["error"]["param"] == "temperature"
+
+
+def test_httpx2_transport():
+    with runcontract.mock() as m:
+        answer = httpx2.Client(transport=m.httpx2_transport()).post(
+            "https://api.openai.com/v1/threads/t/runs", json={"assistant_id": "a"}, headers=HEADERS
+        )
+    assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "content", "problem"),
+    [
+        ("https://x/v1/threads/a/b/runs", HEADERS, b'{"assistant_id": "a"}', "not percent-encoded"),
+        ("https://x/v1/threads/t/runs", {"Authorization": "Bearer k"}, b'{"assistant_id": "a"}', "OpenAI-Beta"),
+        ("https://x/v1/threads/t/runs", {"OpenAI-Beta": "assistants=v2"}, b'{"assistant_id": "a"}', "Authorization"),
+        ("https://x/v1/threads/t/runs", HEADERS, '{"assistant_id": "é"}'.encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_wire_problems_fail_the_test(url, headers, content, problem):
+    m = runcontract.mock()
+    with m.respx():
+        httpx.post(url, content=content, headers={**headers, "Content-Type": "application/json"})
+    with pytest.raises(AssertionError, match=problem):
+        m.assert_no_violations()
+
+
+def test_not_strict_only_records():
+    with runcontract.mock(strict=False) as m:
+        client = httpx.Client(transport=m.transport())
+        client.post(
+            "https://x/v1/threads/t/runs", json={"assistant_id": "a", "tools": [{"type": "retrieval"}]}, headers=HEADERS
+        )
+    assert [v.constraint for v in m.calls[0].violations] == ["tools.items.type.enum"]
+
+
+def test_v1_mock_accepts_retrieval():
+    with runcontract.mock(version="v1") as m:
+        answer = httpx.Client(transport=m.transport()).post(
+            "https://x/v1/threads/t/runs",
+            json={"assistant_id": "a", "tools": [{"type": "retrieval"}]},
+            headers={**HEADERS, "OpenAI-Beta": "assistants=v1"},
+        )
+    assert answer.status_code == 200
+
+
+def test_a_faulty_consumer_is_caught():
+    def consumer(client):  # planted bug: percent (0..100) passed where temperature (0..2) belongs
+        return client.beta.threads.runs.create("t", assistant_id="a", temperature=70)
+
+    with pytest.raises(AssertionError, match="temperature.maximum"):
+        with runcontract.mock() as m:
+            try:
+                consumer(m.openai_client())
+            except Exception:
+                pass
