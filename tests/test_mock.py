@@ -93,7 +93,7 @@ def test_a_faulty_consumer_is_caught():
     def consumer(client):  # planted bug: percent (0..100) passed where temperature (0..2) belongs
         return client.beta.threads.runs.create("t", assistant_id="a", temperature=70)
 
-    with pytest.raises(AssertionError, match="temperature.maximum"):
+    with pytest.raises(AssertionError, match=r"temperature\.maximum"):
         with runcontract.mock() as m:
             try:
                 consumer(m.openai_client())
