@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import os
 import socket
 import threading
@@ -19,9 +20,42 @@ from ..strategies import Case
 from ._exchange import Exchange
 from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
 
-__all__ = ["RETRY_STATUSES", "HTTPTarget", "RateLimiter", "retry_after_seconds"]
+__all__ = [
+    "DEFAULT_REMOTE_RATE",
+    "RETRY_STATUSES",
+    "HTTPTarget",
+    "RateLimiter",
+    "default_rate",
+    "is_loopback",
+    "retry_after_seconds",
+]
 
 RETRY_STATUSES = frozenset({429, 503})
+
+# Requests per second when nobody said otherwise and the target is not this
+# machine: a nightly job must not load a shared staging server like a benchmark.
+DEFAULT_REMOTE_RATE = 10.0
+
+
+def is_loopback(base_url: str) -> bool:
+    """True when ``base_url``'s host is this machine: ``localhost``, 127.0.0.0/8 or ::1."""
+    host = (urlsplit(base_url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def default_rate(base_url: str, rate: float | None = None) -> float | None:
+    """The rate cap to use: ``rate`` if given (0: no cap), else none on loopback, else ``DEFAULT_REMOTE_RATE``."""
+    if rate is not None:
+        return rate if rate > 0 else None
+    return None if is_loopback(base_url) else DEFAULT_REMOTE_RATE
 
 
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
@@ -133,12 +167,21 @@ class HTTPTarget:
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
 
     def check_reachable(self) -> None:
-        """Raise ``TargetUnreachable`` (one line) unless something answers HTTP at ``base_url``."""
+        """Raise ``TargetUnreachable`` (one line) unless something answers at ``base_url``.
+
+        Only the status line is waited for (at most 10 seconds). A connection
+        refused, a name that does not resolve, or no answer at all is
+        unreachable; an answer that is not HTTP, or a connection reset or
+        closed after it was accepted, is a target with a bug for the fuzz
+        run to report, not an unreachable one.
+        """
         try:
-            with self._client.stream("GET", self.base_url + "/", timeout=min(self.timeout, 10.0)) as response:
-                response.read()
-        except httpx.HTTPError as exc:
+            with self._client.stream("GET", self.base_url + "/", timeout=min(self.timeout, 10.0)):
+                pass  # the body is not needed (and a hostile one could drip forever)
+        except (httpx.ConnectError, httpx.TimeoutException, httpx.UnsupportedProtocol, httpx.ProxyError) as exc:
             raise TargetUnreachable(f"cannot reach {self.base_url}: {_describe(exc)}") from None
+        except (httpx.HTTPError, OSError):
+            return
 
     def send(self, case: Case) -> Exchange:
         body = encode_payload(case.payload)

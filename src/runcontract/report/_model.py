@@ -166,7 +166,15 @@ class Report:
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, default=str)
+        """The report as JSON text; always encodable as UTF-8 (payloads may hold lone surrogates,
+        which are then written as ``\\udXXX`` escapes)."""
+        data = self.to_dict()
+        text = json.dumps(data, indent=indent, ensure_ascii=False, default=str)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = json.dumps(data, indent=indent, ensure_ascii=True, default=str)
+        return text
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
         _atomic_write(path, self.to_json())

@@ -10,29 +10,61 @@ payload per key is kept, so an interrupt or a budget cut loses nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
 import random
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import UsageError
 from ..checks import ENDPOINT_CHECKS, CheckContext
 from ..checks._endpoint import DEFAULT_CHECKS
 from ..contract import Contract
-from ..drivers._exchange import Exchange
+from ..drivers._exchange import Exchange, redact_headers
 from ..report import Failure, Report, curl_line
 from ..strategies._case import Case
-from ._memory import FailureStore
+from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
+from ._database import Database, open_database
+from ._memory import case_for, replay_key
 
-__all__ = ["FuzzSettings", "Target", "run_endpoint"]
+if TYPE_CHECKING:
+    from hypothesis.database import ExampleDatabase
+
+__all__ = [
+    "DEAD_TARGET",
+    "FuzzSettings",
+    "ReplayOutcome",
+    "Target",
+    "replay_endpoint",
+    "request_interrupt",
+    "run_endpoint",
+]
 
 # After this many consecutive 401/403 answers from the first requests, the
 # credentials (not the contract) are at fault: stop and say so.
 _AUTH_PROBE = 5
+
+# Sent as the breaker's probe when no request has been answered well yet.
+_PROBE_PAYLOAD = {"assistant_id": "asst_runcontract_probe"}
+
+_INTERRUPT = threading.Event()
+
+
+def request_interrupt() -> None:
+    """Make the running loop stop as if interrupted, at its next request; safe to call from a signal handler.
+
+    A KeyboardInterrupt raised by a signal handler is lost when it lands in a
+    garbage-collector callback or a ``__del__`` (Hypothesis installs a gc
+    callback): the CLI's handler calls this as well, so the run stops anyway.
+    """
+    _INTERRUPT.set()
 
 
 class Target(Protocol):
@@ -43,7 +75,16 @@ class Target(Protocol):
 
 @dataclass
 class FuzzSettings:
-    """How long and how hard to fuzz, and what to check."""
+    """How long and how hard to fuzz, and what to check.
+
+    ``database`` is a directory (saved failures under ``failures/<version>/``,
+    Hypothesis's examples under ``examples/``), or None for no memory.
+    ``breaker_threshold`` consecutive requests without a healthy answer (no
+    answer, 5xx, 429 after retries) trip the circuit breaker (0: never);
+    the run stops as a dead target when probes, spaced from
+    ``breaker_backoff`` seconds doubling, get no healthy answer within
+    ``breaker_window`` seconds.
+    """
 
     max_examples: int = 200
     duration: float | None = None
@@ -51,15 +92,22 @@ class FuzzSettings:
     checks: Sequence[str] = DEFAULT_CHECKS
     accepted_invalid: frozenset[int] = frozenset({400})
     boundary: bool = True
-    database: str | Path | None = ".runcontract"
+    database: str | Path | Database | ExampleDatabase | None = ".runcontract"
     api_key_env: str | None = "OPENAI_API_KEY"
     progress: Callable[[Report], None] | None = None
     # Requests allowed for shrinking, beyond the plan and max_examples: each
     # distinct failure is shrunk, and a server wrong about every field would
     # otherwise cost hundreds of requests per field. None: shrink to the end.
     shrink_requests: int | None = 500
+    breaker_threshold: int = 20
+    breaker_window: float = 60.0
+    breaker_backoff: float = 0.5
 
     def __post_init__(self) -> None:
+        if self.breaker_threshold < 0:
+            raise UsageError(f"breaker threshold must be >= 0, got {self.breaker_threshold}")
+        if self.breaker_window < 0 or self.breaker_backoff < 0:
+            raise UsageError("breaker window and backoff must be >= 0 seconds")
         if self.max_examples < 0:
             raise UsageError(f"max_examples must be >= 0, got {self.max_examples}")
         if self.duration is not None and self.duration <= 0:
@@ -72,8 +120,13 @@ class FuzzSettings:
             raise UsageError(f"accepted status for invalid payloads must be 4xx, got {bad[0]}")
 
 
-class _Stop(Exception):
-    """Raised inside the loop when the budget is spent."""
+class _Stop(BaseException):
+    """Raised inside the loop when the budget is spent.
+
+    A BaseException, like every way out of the loop, so that raised inside a
+    Hypothesis test it ends the whole run at once instead of being taken for
+    a failure of the test and shrunk.
+    """
 
 
 class ContractFailure(AssertionError):
@@ -88,12 +141,19 @@ class _Loop:
         self.report = report
         self.checks = [(name, ENDPOINT_CHECKS[name]) for name in settings.checks]
         self.deadline = time.monotonic() + settings.duration if settings.duration else None
-        self.store = FailureStore(settings.database, contract) if settings.database else None
+        self.db = open_database(settings.database, contract)
+        self.store = self.db.failures
+        self.breaker = CircuitBreaker(
+            threshold=settings.breaker_threshold, window=settings.breaker_window, backoff=settings.breaker_backoff
+        )
+        self.last_good: Case | None = None
         self.auth_refusals = 0
         self.request_cap: int | None = None
         self._classes: dict[tuple[str, str | None], type[ContractFailure]] = {}
 
     def out_of_budget(self) -> bool:
+        if _INTERRUPT.is_set():
+            raise KeyboardInterrupt
         if self.deadline is not None and time.monotonic() > self.deadline:
             return True
         return self.request_cap is not None and self.report.requests >= self.request_cap
@@ -105,11 +165,14 @@ class _Loop:
 
     def run_case(self, case: Case) -> list[Failure]:
         """Send one case, run the checks, record what they find."""
+        if _INTERRUPT.is_set():
+            raise KeyboardInterrupt
         exchange = self.target.send(case)
         self.report.requests += 1
         self.report.examples += 1
         self._watch_auth(exchange)
         ctx = CheckContext(self.contract, case, exchange, self.settings.accepted_invalid)
+        secrets = _secrets(exchange)
         found = []
         for name, check in self.checks:
             problem = check(ctx)
@@ -118,12 +181,12 @@ class _Loop:
             failure = Failure(
                 check=name,
                 constraint=problem.constraint,
-                message=problem.message,
+                message=_scrub(problem.message, secrets),
                 payload=case.payload,
                 thread_id=case.thread_id,
                 status=exchange.status,
-                response_excerpt=exchange.error or exchange.excerpt(),
-                curl=curl_line(exchange, api_key_env=self.settings.api_key_env),
+                response_excerpt=_scrub(exchange.error or exchange.excerpt(), secrets),
+                curl=_scrub(curl_line(exchange, api_key_env=self.settings.api_key_env), secrets),
                 expected=case.expected,
                 origin=case.origin,
             )
@@ -134,7 +197,23 @@ class _Loop:
         self.report.record(case, "error" if exchange.error else str(exchange.status))
         if self.settings.progress is not None:
             self.settings.progress(self.report)
+        self._watch_health(case, exchange)
         return found
+
+    def _watch_health(self, case: Case, exchange: Exchange) -> None:
+        """Feed the breaker; when it trips, probe with backoff (raises TargetDead, or _Stop at the deadline)."""
+        if unhealthy(exchange) is None:
+            self.last_good = case
+        if self.breaker.observe(exchange) and not self.breaker.recover(self._probe, deadline=self.deadline):
+            raise _Stop
+
+    def _probe(self) -> Exchange:
+        if _INTERRUPT.is_set():
+            raise KeyboardInterrupt
+        probe = self.last_good or Case(dict(_PROBE_PAYLOAD), origin="probe")
+        exchange = self.target.send(probe)
+        self.report.requests += 1
+        return exchange
 
     def _watch_auth(self, exchange: Exchange) -> None:
         if self.report.requests > _AUTH_PROBE:
@@ -169,7 +248,6 @@ class _Loop:
     def run_random(self) -> None:
         from hypothesis import HealthCheck, Phase, given, settings
         from hypothesis import seed as seed_decorator
-        from hypothesis.database import DirectoryBasedExampleDatabase
 
         from ..strategies import requests
 
@@ -182,13 +260,11 @@ class _Loop:
                 budget = 100  # in duration mode, generate in chunks until the time is up
             if budget == 0 or self.out_of_budget():
                 return
-            database: Any = None
-            if self.settings.database:
-                database = DirectoryBasedExampleDatabase(str(Path(self.settings.database) / "examples"))
+            database = self.db.examples
 
             def one(case: Case) -> None:
                 if loop.out_of_budget():
-                    return
+                    raise _Stop  # ends Hypothesis at once (it would otherwise keep generating)
                 failures = loop.run_case(case)
                 fresh = [f for f in failures if f.origin != "boundary"]
                 if fresh:
@@ -233,10 +309,65 @@ def _only_ours(exc: BaseException) -> bool:
     return False
 
 
-class _AuthRefused(Exception):
+class _AuthRefused(BaseException):
     def __init__(self, status: int) -> None:
         super().__init__(status)
         self.status = status
+
+
+def _secrets(exchange: Exchange) -> list[str]:
+    """Credential values the request carried (whole header values and the token after a scheme)."""
+    out: list[str] = []
+    for name, value in exchange.request_headers.items():
+        if redact_headers({name: value})[name] == value:
+            continue
+        out.append(value)
+        token = value.partition(" ")[2]
+        if token:
+            out.append(token.strip())
+    # Longest first, so that a token inside a whole value is not half replaced; short values
+    # (a test's "k") would mangle ordinary text and are not credentials worth hiding.
+    return sorted({s for s in out if len(s) >= 8}, key=len, reverse=True)
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every credential replaced (a server may echo the request's headers back)."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "[REDACTED]")
+    return text
+
+
+def _new_report(contract: Contract, settings: FuzzSettings, target_name: str) -> Report:
+    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
+    return Report(
+        target=target_name,
+        contract=f"{contract.version} ({contract.source})",
+        seed=seed,
+        checks=list(settings.checks),
+    )
+
+
+@contextmanager
+def _guarded(report: Report) -> Iterator[None]:
+    """Turn every way out of the loop into the Report's state; the Report keeps what was found."""
+    _INTERRUPT.clear()
+    start = time.monotonic()
+    try:
+        yield
+    except _Stop:
+        pass
+    except _AuthRefused as refused:
+        report.aborted = (
+            f"the target answered {refused.status} to the first {_AUTH_PROBE} requests: "
+            "check the API key (--api-key-env) and headers"
+        )
+    except TargetDead as dead:
+        report.aborted = dead.reason
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        report.duration_s = time.monotonic() - start
 
 
 def run_endpoint(
@@ -246,37 +377,87 @@ def run_endpoint(
     *,
     target_name: str = "target",
 ) -> Report:
-    """Fuzz ``target`` against ``contract``; return the Report (never raises for what it finds)."""
-    from ..strategies import boundary_plan
+    """Fuzz ``target`` against ``contract``; return the Report (never raises for what it finds).
+
+    The run ends early, keeping every failure found so far, when interrupted
+    (``report.interrupted``), when the credentials are refused, or when the
+    target stops answering (``report.aborted``; it starts with ``DEAD_TARGET``).
+    """
+    from ..strategies import boundary_plan, with_registered_ids
 
     settings = settings or FuzzSettings()
-    seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
-    report = Report(
-        target=target_name,
-        contract=f"{contract.version} ({contract.source})",
-        seed=seed,
-        checks=list(settings.checks),
-    )
+    report = _new_report(contract, settings, target_name)
     loop = _Loop(target, contract, settings, report)
-    start = time.monotonic()
-    try:
-        if loop.store is not None:
-            loop.run_list(loop.store.replay_cases())
-        if settings.boundary:
-            loop.run_list(boundary_plan(contract))
-        loop.run_random()
-    except _Stop:
-        pass
-    except _AuthRefused as refused:
-        report.aborted = (
-            f"the target answered {refused.status} to the first {_AUTH_PROBE} requests: "
-            "check the API key (--api-key-env) and headers"
-        )
-    except KeyboardInterrupt:
-        report.interrupted = True
-    finally:
-        report.duration_s = time.monotonic() - start
+    with _guarded(report):
+        try:
+            if loop.store is not None:
+                loop.run_list(loop.store.replay_cases())
+            if settings.boundary:
+                # Ids that must exist on the target come from the strategies/ registrations.
+                loop.run_list(with_registered_ids(boundary_plan(contract), contract=contract))
+            loop.run_random()
+        finally:
+            loop.db.close()
     return report
+
+
+@dataclass
+class ReplayOutcome:
+    """One saved failure replayed: what today's checks found on its request."""
+
+    saved: Failure
+    source: str = ""
+    now: list[Failure] = field(default_factory=list)
+    sent: bool = False
+
+    @property
+    def reproduced(self) -> bool:
+        """The saved failure's check fails again on its request."""
+        return any(f.check == self.saved.check for f in self.now)
+
+    @property
+    def status(self) -> str:
+        if not self.sent:
+            return "not sent"
+        if self.reproduced:
+            return "reproduces"
+        if self.now:
+            return "fails differently: " + ", ".join(sorted({f.check for f in self.now}))
+        return "fixed"
+
+
+def replay_endpoint(
+    target: Target,
+    contract: Contract,
+    saved: Iterable[Failure | tuple[str | os.PathLike[str], Failure]],
+    settings: FuzzSettings | None = None,
+    *,
+    target_name: str = "target",
+) -> tuple[Report, list[ReplayOutcome]]:
+    """Send each saved failure's request once to ``target``; return the Report and one outcome per saved failure.
+
+    The Report holds every failure today's checks find on those requests (so
+    ``report.failures`` empty means none reproduces). Nothing is saved:
+    ``settings.database``, the boundary plan and random generation are not used.
+    """
+    settings = dataclasses.replace(settings or FuzzSettings(), database=None, boundary=False, max_examples=0)
+    report = _new_report(contract, settings, target_name)
+    loop = _Loop(target, contract, settings, report)
+    outcomes: list[ReplayOutcome] = []
+    groups: dict[str, list[ReplayOutcome]] = {}
+    for item in saved:
+        source, failure = (str(item[0]), item[1]) if isinstance(item, tuple) else ("", item)
+        outcome = ReplayOutcome(failure, source)
+        outcomes.append(outcome)
+        groups.setdefault(replay_key(failure), []).append(outcome)
+    with _guarded(report):
+        for group in groups.values():
+            if loop.out_of_budget():
+                break
+            found = loop.run_case(case_for(group[0].saved, contract))
+            for outcome in group:
+                outcome.now, outcome.sent = list(found), True
+    return report, outcomes
 
 
 def report_summary(report: Report) -> dict[str, Any]:

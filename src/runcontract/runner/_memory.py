@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..contract import Contract
 from ..report import Failure
 from ..strategies._case import Case
 
-__all__ = ["FailureStore"]
+__all__ = ["FailureStore", "case_for", "load_failure_files", "replay_key"]
 
 
 class FailureStore:
@@ -46,28 +46,60 @@ class FailureStore:
             pass  # memory is a convenience; never lose a run over it
 
     def load(self) -> list[Failure]:
-        out: list[Failure] = []
+        return [failure for _, failure in self.load_with_paths()]
+
+    def load_with_paths(self) -> list[tuple[Path, Failure]]:
+        """Every readable saved failure of this contract version, with its file (unreadable files skipped)."""
         if not self.dir.is_dir():
-            return out
-        for path in sorted(self.dir.glob("*.json")):
-            try:
-                out.append(Failure.from_dict(json.loads(path.read_text(encoding="utf-8"))))
-            except (OSError, ValueError, KeyError, TypeError):
-                continue
-        return out
+            return []
+        return load_failure_files([self.dir])
 
     def replay_cases(self) -> Iterator[Case]:
         seen = set()
         for failure in self.load():
-            key = json.dumps([failure.thread_id, failure.payload], sort_keys=True, default=str)
+            key = replay_key(failure)
             if key in seen:
                 continue
             seen.add(key)
-            # The verdict comes from today's contract, not from the file.
-            violations = self.contract.validate(failure.payload)
-            if violations:
-                yield Case(failure.payload, failure.thread_id, "invalid", violations[0].constraint, "replay", "replay")
-            else:
-                # A valid payload's constraint is the limit it sat at: keep it so the
-                # replayed failure is reported under the same key.
-                yield Case(failure.payload, failure.thread_id, "valid", failure.constraint, "replay", "replay")
+            yield case_for(failure, self.contract)
+
+
+def replay_key(failure: Failure) -> str:
+    """Saved failures with the same key are one request: replay it once."""
+    return json.dumps([failure.thread_id, failure.payload], sort_keys=True, default=str)
+
+
+def case_for(failure: Failure, contract: Contract) -> Case:
+    """The Case that repeats ``failure``'s request; its verdict comes from ``contract``, not from the file."""
+    violations = contract.validate(failure.payload)
+    if violations:
+        return Case(failure.payload, failure.thread_id, "invalid", violations[0].constraint, "replay", "replay")
+    # A valid payload's constraint is the limit it sat at: keep it so the
+    # replayed failure is reported under the same key.
+    return Case(failure.payload, failure.thread_id, "valid", failure.constraint, "replay", "replay")
+
+
+def load_failure_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Failure]]:
+    """Saved failures from files and directories (searched for ``*.json`` recursively), in a stable order.
+
+    Files that are not saved failures (unreadable, not JSON, no ``check``)
+    are skipped; a path that does not exist raises ``FileNotFoundError``.
+    """
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {raw}")
+    out: list[tuple[Path, Failure]] = []
+    for path in files:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and isinstance(data.get("check"), str):
+                out.append((path, Failure.from_dict(data)))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return out
