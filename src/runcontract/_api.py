@@ -33,6 +33,9 @@ def make_target(
     if base_url is not None:
         if not base_url.startswith(("http://", "https://")):
             raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+        from .drivers._http import default_rate
+
+        rate = default_rate(base_url, rate)  # conservative for any host that is not loopback
         target = HTTPTarget(
             base_url,
             contract=contract,

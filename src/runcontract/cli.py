@@ -1,8 +1,12 @@
 """The ``runcontract`` command line: a thin front end over the library.
 
-Exit codes: 0 the contract holds; 1 a disagreement was found; 2 usage or
-configuration error (bad option, broken spec, refused credentials); 3 the
-target is unreachable; 130 interrupted before anything was found.
+Exit codes: 0 the contract holds (``replay``: no saved failure reproduces);
+1 a disagreement was found (``replay``: a saved failure still fails); 2 usage
+or configuration error (bad option, broken spec, refused credentials); 3 the
+target is unreachable, or stopped answering during the run (the circuit
+breaker); 130 interrupted (SIGINT or SIGTERM) before anything was found.
+Interrupted or stopped runs still write every report asked for, with what
+was found so far.
 """
 
 from __future__ import annotations
@@ -17,11 +21,32 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any, NoReturn
 
-from ._errors import EXIT_CONFIG, EXIT_DISAGREEMENT, EXIT_OK, RuncontractError, UsageError
+from ._errors import EXIT_CONFIG, EXIT_DISAGREEMENT, EXIT_OK, EXIT_UNREACHABLE, RuncontractError, UsageError
 
 __all__ = ["main", "parse_duration"]
 
 EXIT_INTERRUPTED = 130
+
+_EXIT_CODES = """exit codes:
+  0    the contract holds (replay: no saved failure reproduces)
+  1    a disagreement was found (replay: a saved failure still fails)
+  2    usage or configuration error: bad option, broken spec, credentials refused
+  3    the target is unreachable, or stopped answering during the run (circuit breaker)
+  130  interrupted (SIGINT/SIGTERM) before anything was found
+An interrupted or stopped run still writes the reports asked for, with every
+failure found so far; each failure is also saved under --db as it is found."""
+
+_TARGET_HELP = """rate: with no --rate, requests to a host that is not loopback (127.0.0.0/8,
+::1, localhost) are capped at 10 per second; loopback targets are not capped.
+--rate 0 (or --rate unlimited) removes the cap.
+
+circuit breaker: after --breaker consecutive requests without a healthy answer
+(no answer, a 5xx, or a 429 after the Retry-After retries), runcontract probes
+with a request that was answered before, backing off exponentially (0.5s
+doubling up to 15s); if nothing healthy comes back within --breaker-window it
+stops, reports 'target stopped answering' and exits 3. Any good answer (a 4xx
+included) resets the count, so a server that answers 500 only to some
+payloads is reported as a bug, not as dead."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +77,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _rate(text: str) -> float:
+    """``--rate``: requests per second; ``0``, ``unlimited`` or ``none`` for no cap."""
+    if text.strip().lower() in ("unlimited", "none", "off", "0"):
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected requests per second or 'unlimited', got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a rate >= 0, got {text!r}")
+    return value
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -71,21 +116,46 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="runcontract", description="Contract testing for POST /v1/threads/{thread_id}/runs.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    fuzz = sub.add_parser("fuzz", help="fuzz an endpoint (default: the embedded reference server)")
+    fuzz = sub.add_parser(
+        "fuzz",
+        help="fuzz an endpoint (default: the embedded reference server)",
+        epilog=_TARGET_HELP + "\n\n" + _EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _contract_args(fuzz)
-    fuzz.add_argument("--base-url", help="live target, e.g. https://staging.example.com (default: embedded server)")
-    fuzz.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
-    fuzz.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra request header")
-    fuzz.add_argument("--thread-id", help="send every request to this thread (default: generated ids)")
-    fuzz.add_argument("--checks", default="all", help="comma-separated checks to run (default: all)")
-    fuzz.add_argument("--accept-status", default="400", help="statuses that count as rejecting an invalid payload")
+    _target_args(fuzz)
     fuzz.add_argument("--max-examples", type=_positive_int, default=200, help="random examples after the boundary plan")
-    fuzz.add_argument("--duration", help="run for this long instead (90s, 30m, 2h)")
-    fuzz.add_argument("--rate", type=_positive_float, help="cap on requests per second")
+    fuzz.add_argument(
+        "--duration", help="run for this long instead of --max-examples (90s, 30m, 2h): random cases until time is up"
+    )
     fuzz.add_argument("--seed", type=int, help="random seed (printed in the report)")
-    fuzz.add_argument("--db", default=".runcontract", help="where failures are kept and replayed from ('' to disable)")
+    fuzz.add_argument(
+        "--db",
+        default=".runcontract",
+        help="where failures are kept and replayed from: a directory or redis://host:port/N ('' to disable)",
+    )
+    fuzz.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
     _report_args(fuzz)
     fuzz.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    replay = sub.add_parser(
+        "replay",
+        help="send saved failures to a target (default: the embedded reference server) and say which still fail",
+        description="Send the request of each saved failure once, run the checks on the answers and say which "
+        "failures still reproduce. Nothing new is saved.",
+        epilog=_TARGET_HELP + "\n\n" + _EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    replay.add_argument(
+        "files", nargs="*", metavar="FILE", help="saved failure files or directories of them (default: from --db)"
+    )
+    _contract_args(replay)
+    _target_args(replay)
+    replay.add_argument(
+        "--db", default=".runcontract", help="replay <DB>/failures/<contract version>/*.json (default .runcontract)"
+    )
+    replay.add_argument("--prune", action="store_true", help="delete the saved files of failures that are fixed")
+    _report_args(replay)
 
     client = sub.add_parser("fuzz-client", help="check a client serializer (the openai SDK or any program)")
     _contract_args(client)
@@ -115,6 +185,43 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _target_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="live target, e.g. https://staging.example.com (default: embedded server)")
+    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra request header")
+    parser.add_argument("--thread-id", help="send every request to this thread (default: generated ids)")
+    parser.add_argument("--checks", default="all", help="comma-separated checks to run (default: all)")
+    parser.add_argument("--accept-status", default="400", help="statuses that count as rejecting an invalid payload")
+    parser.add_argument(
+        "--rate",
+        type=_rate,
+        metavar="R",
+        help="cap on requests per second; 0 or 'unlimited' for none "
+        "(default: 10 for a host that is not loopback, none for loopback)",
+    )
+    parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per request (default 30)")
+    parser.add_argument(
+        "--breaker",
+        type=_positive_int,
+        default=20,
+        metavar="K",
+        help="consecutive requests without a healthy answer that trip the circuit breaker (default 20; 0: never)",
+    )
+    parser.add_argument(
+        "--breaker-window",
+        type=_duration,
+        default=60.0,
+        metavar="DURATION",
+        help="how long a tripped breaker probes before the run stops as 'target stopped answering' (default 60s)",
+    )
+    parser.add_argument(
+        "--strategies",
+        default="strategies",
+        metavar="DIR",
+        help="load field registrations (ids that exist on the target) from DIR/*.py (default: ./strategies)",
+    )
+
+
 def _report_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report-json", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--junit", metavar="PATH", help="write a JUnit XML report here")
@@ -122,22 +229,78 @@ def _report_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _finish(report: Any, args: argparse.Namespace, contract: Any) -> int:
-    """Write the reports asked for, print the summary, and choose the exit code."""
-    from .report import write_html, write_junit
+    """Write the reports asked for, print the summary, and choose the exit code.
 
+    SIGINT and SIGTERM are held off while this runs, so that a second Ctrl-C
+    cannot leave a report half written (each is written atomically as well).
+    """
+    with _SignalsHeld():
+        _write_reports(report, args, contract)
+        _summary(report)
+        return _exit_code(report)
+
+
+def _write_reports(report: Any, args: argparse.Namespace, contract: Any) -> None:
+    from .report import to_junit, write_html, write_junit
+
+    # Fuzzed payloads can hold lone surrogates, which UTF-8 cannot encode: the JSON
+    # then escapes every non-ASCII character, and the XML writes them as \udXXX text.
     if args.report_json:
-        report.write_json(args.report_json)
+        try:
+            report.write_json(args.report_json)
+        except UnicodeEncodeError:
+            _write_text(args.report_json, json.dumps(report.to_dict(), indent=2, ensure_ascii=True, default=str))
     if args.junit:
-        write_junit(report, args.junit)
+        try:
+            write_junit(report, args.junit)
+        except UnicodeEncodeError:
+            _write_text(args.junit, to_junit(report).encode("utf-8", "backslashreplace").decode("utf-8"))
     if args.html:
         write_html(report, args.html, contract)
-    _summary(report)
+
+
+def _write_text(path: str, text: str) -> None:
+    """Write ``text`` through a temporary file, so that nothing is ever half written."""
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def _exit_code(report: Any) -> int:
+    from .runner._breaker import DEAD_TARGET
+
     if report.aborted:
         print(f"runcontract: error: {report.aborted}", file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_UNREACHABLE if str(report.aborted).startswith(DEAD_TARGET) else EXIT_CONFIG
     if report.failures:
         return EXIT_DISAGREEMENT
     return EXIT_INTERRUPTED if report.interrupted else EXIT_OK
+
+
+class _SignalsHeld:
+    """While inside, SIGINT and SIGTERM are noted instead of raised (main thread only)."""
+
+    def __init__(self) -> None:
+        self._previous: dict[int, Any] = {}
+        self.received: int | None = None
+
+    def _note(self, signum: int, frame: Any) -> None:
+        self.received = signum
+
+    def __enter__(self) -> _SignalsHeld:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._note)
+            except ValueError:
+                break  # not the main thread (called from a test): nothing to hold
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def _fuzz_client(args: argparse.Namespace) -> int:
@@ -215,48 +378,153 @@ class _FixedThread:
         return self.target.send(replace(case, thread_id=self.thread_id))
 
 
-def _fuzz(args: argparse.Namespace) -> int:
-    from ._api import make_target
-    from .contract import load_contract
-    from .runner import FuzzSettings, run_endpoint
+def _settings(args: argparse.Namespace, **extra: Any) -> Any:
+    from .runner import FuzzSettings
 
-    duration = parse_duration(args.duration) if args.duration else None
-    settings = FuzzSettings(
-        max_examples=args.max_examples,
-        duration=duration,
-        seed=args.seed,
+    return FuzzSettings(
         checks=_checks(args.checks),
         accepted_invalid=_statuses(args.accept_status),
-        database=args.db or None,
         api_key_env=args.api_key_env,
+        breaker_threshold=args.breaker,
+        breaker_window=args.breaker_window,
+        **extra,
     )
-    headers = _headers(args.header)
-    contract = load_contract(args.spec, version=args.contract)
-    with ExitStack() as stack:
-        base_url = args.base_url
-        if base_url is None:
-            from .server import BackgroundServer
 
-            server = stack.enter_context(BackgroundServer(contract=contract))
-            base_url = server.base_url
-            os.environ.setdefault(args.api_key_env, "sk-runcontract-local")
-        target, name = make_target(
-            contract, base_url=base_url, headers=headers, api_key_env=args.api_key_env, rate=args.rate
-        )
-        if args.base_url is None:
-            name = f"embedded reference server ({base_url})"
-        if args.thread_id:
-            target = _FixedThread(target, args.thread_id)
+
+def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[str, dict[str, str], str]:
+    """(base URL, headers, name): --base-url, else the embedded server started in ``stack``."""
+    from .strategies import load_registrations
+
+    headers = _headers(args.header)
+    load_registrations(args.strategies)
+    base_url = args.base_url
+    if base_url is None:
+        from .server import BackgroundServer
+
+        server = stack.enter_context(BackgroundServer(contract=contract))
+        os.environ.setdefault(args.api_key_env, "sk-runcontract-local")
+        return server.base_url, headers, f"embedded reference server ({server.base_url})"
+    if not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+    return base_url, headers, base_url
+
+
+def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[Any, str]:
+    """The target named by --base-url (checked reachable), else the embedded server started in ``stack``."""
+    from ._api import make_target
+
+    base_url, headers, name = _target_url(args, contract, stack)
+    # make_target applies the default cap (none on loopback, 10/s elsewhere); 0 means none.
+    target, _ = make_target(
+        contract, base_url=base_url, headers=headers, api_key_env=args.api_key_env, rate=args.rate, timeout=args.timeout
+    )
+    close = getattr(target, "close", None)
+    if callable(close):
+        stack.callback(close)
+    if args.thread_id:
+        target = _FixedThread(target, args.thread_id)
+    return target, name
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from .contract import load_contract
+    from .runner import run_endpoint
+
+    duration = parse_duration(args.duration) if args.duration else None
+    settings = _settings(
+        args, max_examples=args.max_examples, duration=duration, seed=args.seed, database=args.db or None
+    )
+    contract = load_contract(args.spec, version=args.contract)
+    if args.workers == 0:
+        raise UsageError("--workers must be at least 1")
+    if args.workers > 1:
+        return _fuzz_workers(args, contract, settings)
+    with ExitStack() as stack:
+        target, name = _open_target(args, contract, stack)
         progress = _Progress(
             enabled=not args.quiet and sys.stderr.isatty(), total=None if duration else args.max_examples
         )
         settings.progress = progress.update
         with progress:
             report = run_endpoint(target, contract, settings, target_name=name)
-        close = getattr(target, "close", None)
-        if callable(close):
-            close()
-    return _finish(report, args, contract)
+        # Reports first: closing the target or stopping the embedded server may take a moment.
+        return _finish(report, args, contract)
+
+
+def _fuzz_workers(args: argparse.Namespace, contract: Any, settings: Any) -> int:
+    """--workers N: processes sharing --db, each with its own seed; the reports merged."""
+    import functools
+
+    from .drivers._http import default_rate
+    from .runner._workers import HTTPTargetFactory, run_workers
+    from .strategies import load_registrations
+
+    with ExitStack() as stack:
+        base_url, headers, name = _target_url(args, contract, stack)
+        total = default_rate(base_url, args.rate)  # the cap for all workers together; 0: none
+        factory = HTTPTargetFactory(
+            base_url, tuple(headers.items()), args.api_key_env, total or 0.0, args.timeout, thread_id=args.thread_id
+        )
+        setup = functools.partial(load_registrations, args.strategies)
+        report = run_workers(factory, contract, settings, workers=args.workers, target_name=name, setup=setup)
+        return _finish(report, args, contract)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .contract import load_contract
+    from .runner._fuzz import replay_endpoint
+    from .runner._memory import load_failure_files
+
+    settings = _settings(args, database=None)
+    contract = load_contract(args.spec, version=args.contract)
+    if args.files:
+        try:
+            saved = load_failure_files(args.files)
+        except FileNotFoundError as exc:
+            raise UsageError(str(exc)) from None
+        where = ", ".join(args.files)
+    else:
+        directory = Path(args.db) / "failures" / contract.version
+        saved = load_failure_files([directory]) if directory.is_dir() else []
+        where = str(directory)
+    if not saved:
+        print(f"runcontract: no saved failures in {where}", file=sys.stderr)
+    with ExitStack() as stack:
+        target, name = _open_target(args, contract, stack)
+        report, outcomes = replay_endpoint(target, contract, saved, settings, target_name=name)
+        code = _finish(report, args, contract)
+    _replay_table(outcomes)
+    if args.prune and not report.interrupted and not report.aborted:
+        for outcome in outcomes:
+            if outcome.sent and not outcome.now and outcome.source:
+                Path(outcome.source).unlink(missing_ok=True)
+    return code
+
+
+def _replay_table(outcomes: list[Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not outcomes:
+        return
+    table = Table(title="saved failures replayed")
+    table.add_column("outcome")
+    table.add_column("saved check [constraint]")
+    table.add_column("file", overflow="fold")
+    for o in outcomes:
+        style = "red" if o.reproduced else ("yellow" if o.now or not o.sent else "green")
+        table.add_row(
+            f"[{style}]{o.status}[/{style}]",
+            escape(_printable(f"{o.saved.check} [{o.saved.constraint or '-'}]")),
+            escape(o.source or "-"),
+        )
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(table)
+    still = sum(1 for o in outcomes if o.reproduced)
+    console.print(f"{still} of {len(outcomes)} saved failure(s) reproduce")
 
 
 class _Progress:
@@ -295,8 +563,14 @@ class _Progress:
             self._bar.__exit__(None, None, None)
 
 
+def _printable(text: str) -> str:
+    """``text`` with lone surrogates (fuzzed on purpose) written as ``\\udXXX``: UTF-8 output cannot carry them."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _summary(report: Any) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False, soft_wrap=True)
@@ -314,11 +588,12 @@ def _summary(report: Any) -> None:
     )
     for f in report.failures:
         payload = json.dumps(f.payload, ensure_ascii=False, default=str)
-        console.print(f"\n[bold red]FAIL[/bold red] {f.check} [{f.constraint or '-'}] status {f.status}: {f.message}")
-        console.print(f"  thread_id: {f.thread_id!r}")
-        console.print(f"  payload:   {payload[:600]}{'...' if len(payload) > 600 else ''}", markup=False)
-        console.print(f"  response:  {f.response_excerpt[:300]}", markup=False)
-        console.print(f"  reproduce: {f.curl[:2000]}", markup=False)
+        head = _printable(f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}")
+        console.print(f"\n[bold red]FAIL[/bold red] {escape(head)}")
+        console.print(f"  thread_id: {f.thread_id!r}", markup=False)
+        console.print(_printable(f"  payload:   {payload[:600]}{'...' if len(payload) > 600 else ''}"), markup=False)
+        console.print(_printable(f"  response:  {f.response_excerpt[:300]}"), markup=False)
+        console.print(_printable(f"  reproduce: {f.curl[:2000]}"), markup=False)
     verdict = "[green]the contract holds[/green]" if report.ok else f"[red]{len(report.failures)} disagreement(s)[/red]"
     console.print(f"\n{verdict}")
 
@@ -331,22 +606,32 @@ def _serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
+def _on_signal(signum: int, frame: Any) -> None:
+    from .runner._fuzz import request_interrupt
+
+    request_interrupt()  # in case this KeyboardInterrupt lands where Python swallows it (a gc callback)
     raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("fuzz", "replay"):
+        import runcontract.runner._fuzz  # noqa: F401 - imported now, not inside the signal handler
     try:
-        signal.signal(signal.SIGTERM, _on_sigterm)
+        # SIGTERM stops a run like Ctrl-C. A job started in the background by a
+        # non-interactive shell inherits SIGINT ignored: it must still stop the run.
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
     except ValueError:
-        pass  # not the main thread (called from a test): SIGTERM keeps its default
+        pass  # not the main thread (called from a test): the signals keep their handlers
     try:
         if args.command == "catalogue":
             return _catalogue(args)
         if args.command == "fuzz":
             return _fuzz(args)
+        if args.command == "replay":
+            return _replay(args)
         if args.command == "fuzz-client":
             return _fuzz_client(args)
         if args.command == "serve":

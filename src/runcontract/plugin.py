@@ -106,7 +106,9 @@ class Endpoint:
 
     def check(self, **kwargs: Any) -> Any:
         from ._api import check_endpoint
+        from .strategies import load_registrations
 
+        load_registrations(self._config.rootpath / "strategies")
         options: dict[str, Any] = {
             "contract": self.contract,
             "max_examples": self.settings.budget,
@@ -142,17 +144,39 @@ def runcontract_mock(request: pytest.FixtureRequest, runcontract_contract: Contr
         yield m
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist each worker hands its runs' summaries to the controller.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["runcontract_reports"] = [_numbers(r) for r in session.config.stash.get(_REPORTS_KEY, [])]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    summaries = getattr(node, "workeroutput", {}).get("runcontract_reports", [])
+    node.config.stash.setdefault(_REPORTS_KEY, []).extend(summaries)
+
+
+def _numbers(report: Any) -> dict[str, Any]:
+    """What the terminal summary needs from a Report (or from a worker's copy of it)."""
+    if isinstance(report, dict):
+        return report
+    return {
+        "covered": sorted(cid for cid, cov in report.coverage.items() if cov.at and cov.past),
+        "failures": len(report.failures),
+        "requests": report.requests,
+    }
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    reports = config.stash.get(_REPORTS_KEY, [])
+    reports = [_numbers(r) for r in config.stash.get(_REPORTS_KEY, [])]
     if not reports:
         return
     covered: set[str] = set()
-    failures = 0
-    requests = 0
-    for report in reports:
-        covered.update(cid for cid, cov in report.coverage.items() if cov.at and cov.past)
-        failures += len(report.failures)
-        requests += report.requests
+    for numbers in reports:
+        covered.update(numbers["covered"])
+    failures = sum(n["failures"] for n in reports)
+    requests = sum(n["requests"] for n in reports)
     terminalreporter.write_sep("=", "runcontract")
     terminalreporter.write_line(
         f"{len(reports)} run(s), {requests} requests: {len(covered)} constraints covered on both sides, "
@@ -221,7 +245,9 @@ def client_tests(send: Any, **kwargs: Any) -> Any:
     @pytest.mark.parametrize("runcontract_check", checks)
     def test_client_contract(runcontract_check: str, runcontract_contract: Contract, request: Any) -> None:
         from .clients import check_client
+        from .strategies import load_registrations
 
+        load_registrations(request.config.rootpath / "strategies")
         cfg = plugin_config(request.config)
         options = {"contract": runcontract_contract, "max_examples": cfg.budget, **kwargs}
         report = _cached_run(request, key, lambda: check_client(send, **options))

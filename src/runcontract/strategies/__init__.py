@@ -16,8 +16,15 @@ bundled contracts and for ``load_contract(path)`` alike, and are cached per cont
 from ._api import invalid_requests, requests, valid_requests
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
 from ._case import Case
-from ._plan import boundary_examples, boundary_plan, boundary_requests
-from ._registry import FieldRegistry, current_registry, default_registry, register_field
+from ._plan import boundary_examples, boundary_plan, boundary_requests, with_registered_ids
+from ._registry import (
+    FieldRegistry,
+    current_registry,
+    default_registry,
+    load_registrations,
+    register_field,
+    resolve_registered,
+)
 from ._values import thread_ids
 
 __all__ = [
@@ -31,9 +38,12 @@ __all__ = [
     "current_registry",
     "default_registry",
     "invalid_requests",
+    "load_registrations",
     "minimal_instance",
     "register_field",
     "requests",
+    "resolve_registered",
     "thread_ids",
     "valid_requests",
+    "with_registered_ids",
 ]

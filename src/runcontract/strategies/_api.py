@@ -118,7 +118,9 @@ def _overrides(
             )
         check_strategy(name, value)
     # A registry is shared between contracts: entries for fields this one lacks are ignored.
-    registered = {k: v for k, v in (registry or current_registry()).as_dict().items() if k in known}
+    registered = {
+        k: v for k, v in (registry if registry is not None else current_registry()).as_dict().items() if k in known
+    }
     return {**registered, **field_overrides}
 
 

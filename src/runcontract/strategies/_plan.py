@@ -26,9 +26,10 @@ from ._api import resolve_contract
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
 from ._build import label_for
 from ._case import Case
+from ._registry import THREAD_ID, FieldRegistry, resolve_registered
 from ._values import RESERVED_THREAD_IDS
 
-__all__ = ["boundary_examples", "boundary_plan", "boundary_requests"]
+__all__ = ["boundary_examples", "boundary_plan", "boundary_requests", "with_registered_ids"]
 
 DEFAULT_MAX_CASES = 200
 _CONFLICT = object()
@@ -205,3 +206,39 @@ def boundary_examples(
         return test
 
     return decorate
+
+
+def with_registered_ids(
+    cases: list[Case], registry: FieldRegistry | None = None, *, contract: Contract | None = None
+) -> list[Case]:
+    """The plan with ids that must exist on the target taken from the registry.
+
+    Where ``assistant_id`` (or ``thread_id``) is registered, every case that is
+    not about that field uses the registration's simplest value, so a staging
+    target does not refuse the whole plan for unknown ids; the cases that try
+    unusual thread ids are dropped, as such threads cannot exist there. A
+    substitution that would change what the contract says of a case (the
+    lone surrogate placed in ``assistant_id``) is not made.
+    """
+    contract = resolve_contract(contract)
+    assistant = resolve_registered("assistant_id", registry)
+    thread = resolve_registered(THREAD_ID, registry)
+    if assistant is None and thread is None:
+        return cases
+    out = []
+    for case in cases:
+        if thread is not None and case.label == "thread-id":
+            continue
+        payload = case.payload
+        about_assistant = bool(case.constraint and case.constraint.startswith("assistant_id"))
+        if assistant is not None and not about_assistant and isinstance(payload, dict):
+            if isinstance(payload.get("assistant_id"), str):
+                swapped = {**payload, "assistant_id": assistant}
+                if _verdict(contract, swapped) == _verdict(contract, payload):
+                    payload = swapped
+        out.append(replace(case, payload=payload, thread_id=thread if thread is not None else case.thread_id))
+    return out
+
+
+def _verdict(contract: Contract, payload: Any) -> list[str]:
+    return sorted(v.constraint for v in contract.validate(payload))

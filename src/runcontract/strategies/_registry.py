@@ -16,6 +16,8 @@ Three ways in, most global first::
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -24,7 +26,14 @@ from hypothesis.strategies import SearchStrategy
 
 from .._errors import UsageError
 
-__all__ = ["FieldRegistry", "current_registry", "default_registry", "register_field"]
+__all__ = [
+    "FieldRegistry",
+    "current_registry",
+    "default_registry",
+    "load_registrations",
+    "register_field",
+    "resolve_registered",
+]
 
 THREAD_ID = "thread_id"
 
@@ -103,4 +112,53 @@ def register_field(field: str, strategy: SearchStrategy[Any], *, registry: Field
 
     This is what modules in a repository's ``strategies/`` folder call.
     """
-    (registry or current_registry()).register(field, strategy)
+    (registry if registry is not None else current_registry()).register(field, strategy)
+
+
+def load_registrations(directory: str | os.PathLike[str] = "strategies") -> list[str]:
+    """Import every ``*.py`` in ``directory`` (a repository's ``strategies/`` folder).
+
+    The modules register fields as they are imported. Returns the files
+    loaded; a missing folder loads nothing. A module that fails to import is a
+    UsageError naming the file, not a traceback.
+    """
+    import importlib.util
+    import pathlib
+
+    folder = pathlib.Path(directory)
+    loaded: list[str] = []
+    if not folder.is_dir():
+        return loaded
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = f"runcontract_registrations.{path.stem}"
+        if name in sys.modules:
+            loaded.append(str(path))
+            continue
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            continue
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # a user's module: report it in one line
+            del sys.modules[name]
+            raise UsageError(f"{path} failed to load: {type(exc).__name__}: {exc}") from None
+        loaded.append(str(path))
+    return loaded
+
+
+def resolve_registered(field: str, registry: FieldRegistry | None = None) -> Any:
+    """The simplest value the registration for ``field`` draws (None if unregistered).
+
+    Deterministic (Hypothesis's minimal example), so the boundary plan stays
+    the same from run to run: the first of ``st.sampled_from([...])``.
+    """
+    strategy = (registry if registry is not None else current_registry()).get(field)
+    if strategy is None:
+        return None
+    from hypothesis import find
+
+    return find(strategy, lambda _: True)

@@ -153,7 +153,7 @@ def thread_ids(*, registry: FieldRegistry | None = None) -> st.SearchStrategy[st
     surrogate. A ``thread_id`` registration in the registry (ids that exist on
     the target) replaces all of this. Shrinks to ``thread_``.
     """
-    registered = (registry or current_registry()).get(THREAD_ID)
+    registered = (registry if registry is not None else current_registry()).get(THREAD_ID)
     if registered is not None:
         return registered
     plain = st.text(string.ascii_lowercase + string.digits, max_size=24).map("thread_".__add__)
