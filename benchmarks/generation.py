@@ -1,6 +1,6 @@
 """Valid CreateRunRequest payloads per second: runcontract vs Schemathesis vs hypothesis-jsonschema.
 
-    python benchmarks/generation.py [--seconds 4] [--spec ../shared/specs/openai-openapi-2.3.0.yaml]
+    python benchmarks/generation.py [--seconds 4] [--spec ../shared/specs/openai-openapi-2.3.0.yaml] [--update-readme]
 
 All three generators are measured the same way, on the same machine, in one
 run, by CPU time: one ``@given`` test run per generator drawing examples with
@@ -86,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0, help="time per generator (default 4)")
     parser.add_argument("--spec", type=Path, default=SPEC, help="the published OpenAPI document")
+    parser.add_argument("--update-readme", action="store_true", help="rewrite this block of the README section")
     args = parser.parse_args()
 
     have_spec = args.spec.exists()
@@ -125,9 +126,42 @@ def main() -> None:
             f"{row['limits']:>4}/{len(contract.catalogue)}"
         )
     ours = results["runcontract valid_requests()"]["rate"]
+    ratios = []
     for name, row in results.items():
         if not name.startswith("runcontract"):
             print(f"runcontract / {name.split()[0]}: {ours / row['rate']:.1f}x")
+            ratios.append(f"{ours / row['rate']:.1f}x {name.split()[0]}'s")
+    if args.update_readme:
+        _readme(args, contract, results, ratios)
+
+
+def _readme(
+    args: argparse.Namespace, contract: Contract, results: dict[str, dict[str, Any]], ratios: list[str]
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _common import machine, md_table, update_readme
+
+    total = len(contract.catalogue)
+    rows = [
+        [f"`{name}`", f"{r['rate']:.1f}", r["n"], f"{r['valid']:.0%}", f"{r['size']:.0f}", f"{r['limits']}/{total}"]
+        for name, r in results.items()
+    ]
+    md = [
+        "### Generation",
+        "",
+        f"`python benchmarks/generation.py --seconds {args.seconds:g}`: {machine()}.",
+        "",
+        "Payloads per CPU second from one `@given` run per generator (generate phase only, no database), "
+        f"the share the contract ({contract.source}) accepts, mean JSON size, and how many of the {total} "
+        "catalogued limits the sample reaches on the valid side:",
+        "",
+        md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached"], rows),
+        "",
+        f"runcontract draws {' and '.join(ratios)} payloads per second.",
+    ]
+    update_readme("generation", "\n".join(md))
 
 
 if __name__ == "__main__":
