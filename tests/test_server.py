@@ -315,3 +315,13 @@ def test_background_server_decodes_like_the_asgi_path() -> None:
         )
     assert answer.status_code == 200, answer.text
     assert answer.json()["thread_id"] == "a/b?#%😀"
+
+
+def test_405_names_the_allowed_method():
+    from starlette.testclient import TestClient
+
+    from runcontract.server import create_app
+
+    answer = TestClient(create_app()).get("/v1/threads/t/runs")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST"

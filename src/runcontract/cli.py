@@ -618,13 +618,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command in ("fuzz", "replay"):
         import runcontract.runner._fuzz  # noqa: F401 - imported now, not inside the signal handler
+    previous: dict[signal.Signals, Any] = {}
     try:
         # SIGTERM stops a run like Ctrl-C. A job started in the background by a
         # non-interactive shell inherits SIGINT ignored: it must still stop the run.
-        signal.signal(signal.SIGTERM, _on_signal)
-        signal.signal(signal.SIGINT, _on_signal)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, _on_signal)
     except ValueError:
         pass  # not the main thread (called from a test): the signals keep their handlers
+    try:
+        return _dispatch(args)
+    finally:
+        # Called as a function (tests, the plugin), main leaves the process's signals as it found them.
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "catalogue":
             return _catalogue(args)

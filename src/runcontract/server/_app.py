@@ -96,7 +96,9 @@ def build_app(service: RunsService) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         if status == 405:
-            return error(405, f"Method {request.method} not allowed for {request.url.path}", "method_not_allowed")
+            response = error(405, f"Method {request.method} not allowed for {request.url.path}", "method_not_allowed")
+            response.headers["Allow"] = "POST"  # RFC 9110: a 405 names the methods that are allowed
+            return response
         return error(status, f"Invalid URL ({request.method} {request.url.path})", "unknown_url")
 
     app = Starlette(
