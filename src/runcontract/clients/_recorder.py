@@ -21,50 +21,9 @@ __all__ = ["LoopbackRecorder", "answer_for", "build_run"]
 
 def build_run(payload: Any, thread_id: str, version: str = "v2") -> dict[str, Any]:
     """A plausible Run object for ``payload`` (any JSON value: invalid payloads get defaults)."""
-    body = payload if isinstance(payload, dict) else {}
+    from ..server._service import run_for
 
-    def given(name: str, default: Any) -> Any:
-        value = body.get(name)
-        return default if value is None else value
-
-    now = int(time.time())
-    run: dict[str, Any] = {
-        "id": "run_runcontract0000000000",
-        "object": "thread.run",
-        "created_at": now,
-        "assistant_id": given("assistant_id", "asst_unknown"),
-        "thread_id": thread_id,
-        "status": "queued",
-        "started_at": None,
-        "expires_at": now + 600,
-        "cancelled_at": None,
-        "failed_at": None,
-        "completed_at": None,
-        "required_action": None,
-        "last_error": None,
-        "model": given("model", "gpt-4o"),
-        "instructions": given("instructions", ""),
-        "tools": given("tools", []),
-        "metadata": given("metadata", {}),
-        "usage": None,
-    }
-    if version == "v1":
-        run["file_ids"] = []
-        return run
-    run.update(
-        {
-            "incomplete_details": None,
-            "temperature": given("temperature", 1.0),
-            "top_p": given("top_p", 1.0),
-            "max_prompt_tokens": body.get("max_prompt_tokens"),
-            "max_completion_tokens": body.get("max_completion_tokens"),
-            "truncation_strategy": given("truncation_strategy", {"type": "auto", "last_messages": None}),
-            "tool_choice": given("tool_choice", "auto"),
-            "parallel_tool_calls": given("parallel_tool_calls", True),
-            "response_format": given("response_format", "auto"),
-        }
-    )
-    return run
+    return run_for(payload, thread_id, version=version, run_id="run_runcontract0000000000", now=int(time.time()))
 
 
 def _thread_of(target: str) -> str:
