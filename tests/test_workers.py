@@ -71,7 +71,9 @@ def test_two_workers_share_a_directory_database_and_merge_into_one_failure(tmp_p
     per_worker = _logs(logs)
     assert len(per_worker) == 2, "both workers ran"
     assert all(sum(origins.values()) > 0 for origins in per_worker)
-    assert sum(o.get("boundary", 0) > 0 for o in per_worker) == 1, "only worker 0 runs the boundary plan"
+    assert all(o.get("boundary", 0) > 0 for o in per_worker), "the boundary plan is dealt out between the workers"
+    both = {cid for cid, cov in report.coverage.items() if cov.at and cov.past}
+    assert both == set(load_contract().catalogue.ids), "together the workers cover every limit from both sides"
     assert report.requests == sum(sum(o.values()) for o in per_worker)
     assert [f.key for f in report.failures].count(KEY) == 1
     assert report.seed == 3 and report.target == "counting" and not report.interrupted

@@ -92,6 +92,8 @@ class FuzzSettings:
     checks: Sequence[str] = DEFAULT_CHECKS
     accepted_invalid: frozenset[int] = frozenset({400})
     boundary: bool = True
+    # (i, n): send only every n-th case of the boundary plan, from the i-th (worker i of n).
+    boundary_shard: tuple[int, int] = (0, 1)
     database: str | Path | Database | ExampleDatabase | None = ".runcontract"
     api_key_env: str | None = "OPENAI_API_KEY"
     progress: Callable[[Report], None] | None = None
@@ -104,6 +106,9 @@ class FuzzSettings:
     breaker_backoff: float = 0.5
 
     def __post_init__(self) -> None:
+        index, shards = self.boundary_shard
+        if not (shards >= 1 and 0 <= index < shards):
+            raise UsageError(f"boundary_shard must be (i, n) with 0 <= i < n, got {self.boundary_shard}")
         if self.breaker_threshold < 0:
             raise UsageError(f"breaker threshold must be >= 0, got {self.breaker_threshold}")
         if self.breaker_window < 0 or self.breaker_backoff < 0:
@@ -394,7 +399,9 @@ def run_endpoint(
                 loop.run_list(loop.store.replay_cases())
             if settings.boundary:
                 # Ids that must exist on the target come from the strategies/ registrations.
-                loop.run_list(with_registered_ids(boundary_plan(contract), contract=contract))
+                index, shards = settings.boundary_shard
+                plan = with_registered_ids(boundary_plan(contract), contract=contract)
+                loop.run_list(plan[index::shards])
             loop.run_random()
         finally:
             loop.db.close()

@@ -6,8 +6,9 @@ clients, event loops or locks) that rebuilds the contract, runs its optional
 factory and runs the ordinary fuzz loop (:func:`run_endpoint`) with a seed of
 its own. All of them read and write the same database (a directory or a
 Redis URL, see ``_database``): every worker replays the saved failures first,
-worker 0 alone runs the boundary plan, and ``max_examples`` is split between
-them (with ``duration``, each runs until the time is up).
+the boundary plan is dealt out between them (worker i sends every N-th case
+from the i-th), and ``max_examples`` is split between them (with
+``duration``, each runs until the time is up).
 
 The parent merges the workers' Reports as they arrive: one failure per
 (check, constraint), the smallest payload winning; requests, examples and
@@ -264,7 +265,7 @@ def _worker_settings(settings: FuzzSettings, index: int, workers: int, seed: int
         settings,
         seed=seed + index * _SEED_STRIDE,
         max_examples=share + (1 if index < extra else 0),
-        boundary=settings.boundary and index == 0,
+        boundary_shard=(index, workers),
         progress=None,
     )
 
