@@ -189,3 +189,59 @@ def test_rate_option(text: str, rate: float) -> None:
     from runcontract.cli import _rate
 
     assert _rate(text) == rate
+
+
+# ---------------------------------------------------------------- fuzz-client
+
+
+FAITHFUL_CLIENT = """
+import json, os, sys, urllib.parse, urllib.request
+payload = sys.stdin.read().encode()
+thread = urllib.parse.quote(os.environ["RUNCONTRACT_THREAD_ID"], safe="")
+url = os.environ["RUNCONTRACT_BASE_URL"] + "/threads/" + thread + "/runs"
+request = urllib.request.Request(url, data=payload, method="POST", headers={
+    "Content-Type": "application/json", "OpenAI-Beta": "assistants=v2",
+    "Authorization": "Bearer " + os.environ["RUNCONTRACT_API_KEY"]})
+urllib.request.urlopen(request).read()
+"""
+
+
+def test_fuzz_client_command_faithful_and_faulty(tmp_path: Path) -> None:
+    good = tmp_path / "good.py"
+    good.write_text(FAITHFUL_CLIENT)
+    result = run_cli("fuzz-client", "--command", f"{sys.executable} {good}", "--max-examples", "5", timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "the contract holds" in result.stdout
+    # the planted bug: the OpenAI-Beta header is left out
+    bad = tmp_path / "bad.py"
+    bad.write_text(FAITHFUL_CLIENT.replace('"OpenAI-Beta": "assistants=v2",', ""))
+    report = tmp_path / "client.json"
+    result = run_cli(
+        "fuzz-client",
+        "--command",
+        f"{sys.executable} {bad}",
+        "--max-examples",
+        "5",
+        "--report-json",
+        str(report),
+        timeout=300,
+    )
+    assert result.returncode == 1
+    assert {f["check"] for f in json.loads(report.read_text())["failures"]} == {"wire_format"}
+
+
+def test_fuzz_client_sdk(tmp_path: Path) -> None:
+    result = run_cli("fuzz-client", "--sdk", "openai", "--in-process", "--max-examples", "10", timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_fuzz_client_with_a_program_that_does_not_exist() -> None:
+    result = run_cli("fuzz-client", "--command", "/nonexistent/program")
+    assert result.returncode == 2
+    assert "is not an executable program" in one_line_error(result)
+
+
+def test_serve_with_a_bad_port() -> None:
+    result = run_cli("serve", "--port", "70000")
+    assert result.returncode == 2
+    assert "--port must be 0..65535" in one_line_error(result)

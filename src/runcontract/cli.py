@@ -163,6 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
     which.add_argument("--sdk", choices=("openai",), help="check the installed official SDK")
     which.add_argument(
         "--command",
+        dest="command_line",  # not "command": that is the subcommand's name
         help="run this program once per example: RUNCONTRACT_BASE_URL, RUNCONTRACT_THREAD_ID and "
         "RUNCONTRACT_API_KEY in its environment, the payload as JSON on stdin; exit 0 sent, 3 refused",
     )
@@ -310,7 +311,7 @@ def _fuzz_client(args: argparse.Namespace) -> int:
     contract = load_contract(args.spec, version=args.contract)
     report = run_client_cli(
         sdk=args.sdk,
-        command=args.command,
+        command=args.command_line,
         contract=contract,
         max_examples=args.max_examples,
         seed=args.seed,
@@ -602,7 +603,13 @@ def _serve(args: argparse.Namespace) -> int:
     from .contract import load_contract
     from .server import serve
 
-    serve(args.host, args.port, contract=load_contract(args.spec, version=args.contract))
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0..65535, got {args.port}")
+    contract = load_contract(args.spec, version=args.contract)
+    try:
+        serve(args.host, args.port, contract=contract)
+    except OSError as exc:  # port in use, address not available
+        raise UsageError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return EXIT_OK
 
 
@@ -646,13 +653,13 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _fuzz_client(args)
         if args.command == "serve":
             return _serve(args)
+        raise UsageError(f"unknown command {args.command!r}")
     except RuncontractError as exc:
         print(f"runcontract: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("runcontract: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_CONFIG
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import threading
 import warnings
@@ -318,4 +319,8 @@ def command(
     argv = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
     if not argv:
         raise ValueError("command: empty command")
+    # A program that cannot be started is the user's configuration, not a client
+    # bug to report once per payload.
+    if shutil.which(argv[0], path=(env or os.environ).get("PATH")) is None:
+        raise ValueError(f"command: {argv[0]!r} is not an executable program (not found, or not executable)")
     return _Command(argv, timeout, env, api_key)
