@@ -245,3 +245,94 @@ def test_serve_with_a_bad_port() -> None:
     result = run_cli("serve", "--port", "70000")
     assert result.returncode == 2
     assert "--port must be 0..65535" in one_line_error(result)
+
+
+def test_catalogue_lists_every_constraint() -> None:
+    result = run_cli("catalogue", "--json")
+    assert result.returncode == 0
+    ids = [record["id"] for record in json.loads(result.stdout)]
+    assert "temperature.maximum" in ids and "metadata.keys.maxLength" in ids
+    assert len(ids) == len(set(ids)) == 121
+
+
+def test_fuzz_options_reach_the_run(tmp_path: Path, spec_path: Path) -> None:
+    """--spec, --checks, --thread-id, --header and the three reports, against a faulty server."""
+    factory, check = FAULTY["temperature_max_2_01"]
+    out = {name: tmp_path / name for name in ("r.json", "j.xml", "r.html")}
+    with BackgroundServer(app=factory()) as server:
+        result = run_cli(
+            "fuzz",
+            "--base-url",
+            server.base_url,
+            "--spec",
+            str(spec_path),
+            "--checks",
+            f"{check},no_server_error",
+            "--thread-id",
+            "thread_fixed",
+            "--header",
+            "X-Team: contract",
+            "--max-examples",
+            "10",
+            "--quiet",
+            "--db",
+            str(tmp_path / "db"),
+            "--report-json",
+            str(out["r.json"]),
+            "--junit",
+            str(out["j.xml"]),
+            "--html",
+            str(out["r.html"]),
+            timeout=300,
+        )
+    assert result.returncode == 1, result.stderr[-2000:]
+    report = json.loads(out["r.json"].read_text())
+    assert report["checks"] == [check, "no_server_error"]
+    assert {f["thread_id"] for f in report["failures"]} == {"thread_fixed"}
+    assert all("X-Team: contract" in f["curl"] for f in report["failures"])
+    assert report["contract"].startswith("v2 (") and str(spec_path) in report["contract"]
+    assert "<testsuite" in out["j.xml"].read_text() and "temperature.maximum" in out["r.html"].read_text()
+
+
+def test_fuzz_with_two_workers(tmp_path: Path) -> None:
+    result = run_cli(
+        "fuzz", "--workers", "2", "--max-examples", "10", "--quiet", "--db", str(tmp_path / "db"), timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "the contract holds" in result.stdout
+
+
+def test_serve_answers_until_stopped() -> None:
+    import signal
+    import time
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runcontract.cli", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/v1/threads/t/runs",
+                    data=b'{"assistant_id": "a"}',
+                    method="POST",
+                    headers={
+                        "Authorization": "Bearer k",
+                        "OpenAI-Beta": "assistants=v2",
+                        "Content-Type": "application/json",
+                    },
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    assert json.loads(answer.read())["object"] == "thread.run"
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "runcontract serve did not start"
+                time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)

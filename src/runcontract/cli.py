@@ -367,18 +367,6 @@ def _statuses(text: str) -> frozenset[int]:
     return values
 
 
-class _FixedThread:
-    """Send every case to one thread (a staging thread that exists)."""
-
-    def __init__(self, target: Any, thread_id: str) -> None:
-        self.target, self.thread_id = target, thread_id
-
-    def send(self, case: Any) -> Any:
-        from dataclasses import replace
-
-        return self.target.send(replace(case, thread_id=self.thread_id))
-
-
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     from .runner import FuzzSettings
 
@@ -388,6 +376,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
         api_key_env=args.api_key_env,
         breaker_threshold=args.breaker,
         breaker_window=args.breaker_window,
+        thread_id=args.thread_id,
         **extra,
     )
 
@@ -422,8 +411,6 @@ def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> t
     close = getattr(target, "close", None)
     if callable(close):
         stack.callback(close)
-    if args.thread_id:
-        target = _FixedThread(target, args.thread_id)
     return target, name
 
 
@@ -463,9 +450,7 @@ def _fuzz_workers(args: argparse.Namespace, contract: Any, settings: Any) -> int
     with ExitStack() as stack:
         base_url, headers, name = _target_url(args, contract, stack)
         total = default_rate(base_url, args.rate)  # the cap for all workers together; 0: none
-        factory = HTTPTargetFactory(
-            base_url, tuple(headers.items()), args.api_key_env, total or 0.0, args.timeout, thread_id=args.thread_id
-        )
+        factory = HTTPTargetFactory(base_url, tuple(headers.items()), args.api_key_env, total or 0.0, args.timeout)
         setup = functools.partial(load_registrations, args.strategies)
         report = run_workers(factory, contract, settings, workers=args.workers, target_name=name, setup=setup)
         return _finish(report, args, contract)

@@ -92,6 +92,8 @@ class FuzzSettings:
     checks: Sequence[str] = DEFAULT_CHECKS
     accepted_invalid: frozenset[int] = frozenset({400})
     boundary: bool = True
+    # Send every case to this thread (one that exists on a staging target); None: the case's own.
+    thread_id: str | None = None
     # (i, n): send only every n-th case of the boundary plan, from the i-th (worker i of n).
     boundary_shard: tuple[int, int] = (0, 1)
     database: str | Path | Database | ExampleDatabase | None = ".runcontract"
@@ -172,6 +174,8 @@ class _Loop:
         """Send one case, run the checks, record what they find."""
         if _INTERRUPT.is_set():
             raise KeyboardInterrupt
+        if self.settings.thread_id is not None and case.thread_id != self.settings.thread_id:
+            case = dataclasses.replace(case, thread_id=self.settings.thread_id)
         exchange = self.target.send(case)
         self.report.requests += 1
         self.report.examples += 1
