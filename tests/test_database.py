@@ -25,6 +25,7 @@ from runcontract.runner._database import (
     open_database,
     redact_url,
 )
+from runcontract.server import BackgroundServer
 
 pytest_plugins = ["redis_server"]
 
@@ -266,3 +267,33 @@ def test_two_processes_share_a_real_redis_database(redis_url, tmp_path):
     assert b["sent"][0]["origin"] == "replay"
     assert b["sent"][0]["payload"] in saved
     assert 1 <= b["requests"] <= len(saved)  # max_examples=0, no boundary plan: only the replay
+
+
+def test_cli_fuzz_and_replay_through_redis(redis_url, tmp_path):
+    """`runcontract fuzz --db redis://...` keeps the failures; `runcontract replay --db redis://...` replays them."""
+    factory, check = FAULTY["temperature_max_2_01"]
+    env = {**os.environ, "OPENAI_API_KEY": "sk-redis-cli"}
+
+    def cli(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "runcontract.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+            cwd=tmp_path,
+        )
+
+    with BackgroundServer(app=factory()) as server:
+        first = cli("fuzz", "--base-url", server.base_url, "--db", redis_url, "--max-examples", "5", "--quiet")
+        assert first.returncode == 1, first.stderr
+        again = cli("replay", "--db", redis_url, "--base-url", server.base_url)
+    assert again.returncode == 1, again.stderr
+    assert "saved failure(s) reproduce" in again.stdout
+    assert check in again.stdout
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    stored = [v.decode() for v in client.hvals("runcontract:failures:v2")]
+    client.close()
+    assert stored and not any("sk-redis-cli" in v for v in stored)

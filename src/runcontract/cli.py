@@ -152,7 +152,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _contract_args(replay)
     _target_args(replay)
     replay.add_argument(
-        "--db", default=".runcontract", help="replay <DB>/failures/<contract version>/*.json (default .runcontract)"
+        "--db",
+        default=".runcontract",
+        help="replay <DB>/failures/<contract version>/*.json, or the failures kept in a redis:// URL "
+        "(default .runcontract)",
     )
     replay.add_argument("--prune", action="store_true", help="delete the saved files of failures that are fixed")
     _report_args(replay)
@@ -460,17 +463,26 @@ def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .contract import load_contract
+    from .runner._database import is_redis_url, open_database, redact_url
     from .runner._fuzz import replay_endpoint
     from .runner._memory import load_failure_files
 
     settings = _settings(args, database=None)
     contract = load_contract(args.spec, version=args.contract)
+    saved: list[Any]  # Failures, or (file, Failure) pairs when they come from files
     if args.files:
         try:
-            saved = load_failure_files(args.files)
+            saved = list(load_failure_files(args.files))
         except FileNotFoundError as exc:
             raise UsageError(str(exc)) from None
         where = ", ".join(args.files)
+    elif is_redis_url(args.db):
+        database = open_database(args.db, contract)
+        try:
+            saved = list(database.failures.load()) if database.failures is not None else []
+        finally:
+            database.close()
+        where = redact_url(args.db)
     else:
         directory = Path(args.db) / "failures" / contract.version
         saved = load_failure_files([directory]) if directory.is_dir() else []
