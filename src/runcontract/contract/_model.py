@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,7 +137,3 @@ def load_contract(
 def _check_mapped(catalogue: Catalogue, source: str) -> None:
     if len(catalogue) < 2:
         raise ContractError(f"spec {source}: createRun's request schema has no constraints")
-
-
-def contract_summary(contract: Contract) -> Mapping[str, Any]:
-    return {"version": contract.version, "source": contract.source, "constraints": len(contract.catalogue)}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import random
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .._errors import UsageError
 from ..checks import ENDPOINT_CHECKS, CheckContext
@@ -481,7 +480,3 @@ def replay_endpoint(
             for outcome in group:
                 outcome.now, outcome.sent = list(found), True
     return report, outcomes
-
-
-def report_summary(report: Report) -> dict[str, Any]:
-    return json.loads(report.to_json())  # type: ignore[no-any-return]
