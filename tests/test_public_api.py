@@ -31,3 +31,11 @@ def test_plugin_import_is_cheap():
     code = f"import sys, runcontract.plugin; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_subpackages_resolve_without_an_import():
+    code = (
+        "import runcontract; print(callable(runcontract.clients.openai_sdk), callable(runcontract.server.create_app))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True True"

@@ -99,7 +99,12 @@ if TYPE_CHECKING:
     )
 
 
+_SUBPACKAGES = frozenset({"checks", "clients", "contract", "drivers", "report", "runner", "server", "strategies"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:  # ``runcontract.clients.openai_sdk()`` without importing the subpackage first
+        return importlib.import_module(f"runcontract.{name}")
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'runcontract' has no attribute {name!r}")
