@@ -23,6 +23,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from runcontract.server import run_for
+
 __all__ = ["BEHAVIOURS", "HostileServer", "run_body"]
 
 HANG_CAP = 20.0
@@ -31,35 +33,7 @@ HUGE_CAP = 8 * 1024 * 1024
 
 def run_body(thread_id: str = "thread_abc123") -> dict[str, Any]:
     """A Run object of the contract (for answers that are right in body and wrong elsewhere)."""
-    return {
-        "id": "run_1",
-        "object": "thread.run",
-        "created_at": 1700000000,
-        "thread_id": thread_id,
-        "assistant_id": "asst_1",
-        "status": "queued",
-        "required_action": None,
-        "last_error": None,
-        "expires_at": None,
-        "started_at": None,
-        "cancelled_at": None,
-        "failed_at": None,
-        "completed_at": None,
-        "incomplete_details": None,
-        "model": "gpt-4o",
-        "instructions": "",
-        "tools": [],
-        "metadata": {},
-        "usage": None,
-        "temperature": 1.0,
-        "top_p": 1.0,
-        "max_prompt_tokens": None,
-        "max_completion_tokens": None,
-        "truncation_strategy": {"type": "auto", "last_messages": None},
-        "tool_choice": "auto",
-        "parallel_tool_calls": True,
-        "response_format": "auto",
-    }
+    return run_for({"assistant_id": "asst_1"}, thread_id, run_id="run_1", now=1700000000)
 
 
 def _head(status: int, headers: dict[str, str], length: int | None) -> bytes:

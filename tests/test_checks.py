@@ -10,6 +10,7 @@ from runcontract import Case, load_contract
 from runcontract.checks import ENDPOINT_CHECKS, CheckContext
 from runcontract.checks._endpoint import param_tokens
 from runcontract.drivers import Exchange
+from runcontract.server import run_for
 
 CONTRACT = load_contract()
 VALID = {"assistant_id": "asst_1", "temperature": 2, "metadata": {"k": "v"}, "max_prompt_tokens": 2**70}
@@ -17,38 +18,8 @@ INVALID = {"assistant_id": "asst_1", "temperature": 2.5}
 
 
 def _run(payload=VALID, **over):
-    run = {
-        "id": "run_1",
-        "object": "thread.run",
-        "created_at": 1,
-        "thread_id": "thread_1",
-        "assistant_id": "asst_1",
-        "status": "queued",
-        "required_action": None,
-        "last_error": None,
-        "expires_at": None,
-        "started_at": None,
-        "cancelled_at": None,
-        "failed_at": None,
-        "completed_at": None,
-        "model": "gpt-4o",
-        "instructions": "",
-        "tools": [],
-        "metadata": {},
-        "usage": None,
-        "incomplete_details": None,
-        "max_prompt_tokens": None,
-        "max_completion_tokens": None,
-        "truncation_strategy": {"type": "auto", "last_messages": None},
-        "tool_choice": "auto",
-        "parallel_tool_calls": True,
-        "response_format": "auto",
-        "temperature": None,
-        "top_p": None,
-    }
-    run.update({k: v for k, v in payload.items() if k in run or k in ("temperature", "top_p")})
-    run.update(over)
-    return run
+    """The reference server's Run for ``payload``, with ``over`` planted on top."""
+    return {**run_for(payload, "thread_1", run_id="run_1", now=1), **over}
 
 
 def _error(param="temperature", **over):

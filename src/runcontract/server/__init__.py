@@ -8,7 +8,7 @@ it in a thread on a free loopback port.
 
 from ._app import build_app, create_app, thread_id_from_scope
 from ._background import BackgroundServer, serve
-from ._service import DEFAULT_MODEL, Answer, ApiError, RunsService, param_from_pointer
+from ._service import DEFAULT_MODEL, Answer, ApiError, RunsService, param_from_pointer, run_for
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -19,6 +19,7 @@ __all__ = [
     "build_app",
     "create_app",
     "param_from_pointer",
+    "run_for",
     "serve",
     "thread_id_from_scope",
 ]
