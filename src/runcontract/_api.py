@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import UsageError
+from ._urls import check_base_url
 from .contract import Contract, load_contract
 from .report import Report
 from .runner import FuzzSettings, run_endpoint
@@ -31,8 +32,7 @@ def make_target(
     if base_url is not None and app is not None:
         raise UsageError("give base_url or app, not both")
     if base_url is not None:
-        if not base_url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+        check_base_url(base_url)
         from .drivers._http import default_rate
 
         rate = default_rate(base_url, rate)  # conservative for any host that is not loopback

@@ -10,6 +10,7 @@ from typing import Any
 
 from ._errors import UsageError
 from ._profiles import PROFILES
+from ._urls import check_base_url
 
 __all__ = ["KEYS", "PluginConfig", "read_pyproject"]
 
@@ -70,8 +71,8 @@ class PluginConfig:
         if profile not in PROFILES:
             raise UsageError(f"runcontract profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         base_url = out.get("base_url")
-        if base_url is not None and not str(base_url).startswith(("http://", "https://")):
-            raise UsageError(f"runcontract base URL must start with http:// or https://, got {base_url!r}")
+        if base_url is not None:
+            check_base_url(str(base_url), "runcontract base URL")
         max_examples = out.get("max_examples")
         if max_examples is not None:
             try:
