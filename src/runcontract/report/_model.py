@@ -26,24 +26,20 @@ def payload_size(payload: Any) -> int:
 
 def curl_line(exchange: Exchange, *, api_key_env: str | None = "OPENAI_API_KEY") -> str:
     """A shell line that repeats the request; the credential is never included."""
-    parts = ["curl", "-sS", "-X", exchange.method, exchange.url]
+    words = [shlex.quote(p) for p in ("curl", "-sS", "-X", exchange.method, exchange.url)]
     for name, value in exchange.request_headers.items():
         low = name.lower()
         if low in ("content-length", "host", "accept-encoding", "connection", "user-agent", "accept"):
             continue
-        if low == "authorization":
-            value = f"Bearer ${api_key_env}" if api_key_env else redact_headers({name: value})[name]
-            parts += ["-H", f"{name}: {value}"]
+        if low == "authorization" and api_key_env and api_key_env.isidentifier():
+            # Double quotes, whatever the header's spelling: the shell expands the key from
+            # the environment, and the report never holds it.
+            words += ["-H", f'"{name}: Bearer ${api_key_env}"']
             continue
-        parts += ["-H", f"{name}: {redact_headers({name: value})[name]}"]
+        words += ["-H", shlex.quote(f"{name}: {redact_headers({name: value})[name]}")]
     body = exchange.request_body.decode("utf-8", "backslashreplace")
-    parts += ["--data-raw", body]
-    line = " ".join(shlex.quote(p) for p in parts)
-    if api_key_env:
-        # Let the shell expand the key from the environment, never from the report.
-        quoted = shlex.quote(f"Authorization: Bearer ${api_key_env}")
-        line = line.replace(quoted, f'"Authorization: Bearer ${api_key_env}"')
-    return line
+    words += ["--data-raw", shlex.quote(body)]
+    return " ".join(words)
 
 
 @dataclass
