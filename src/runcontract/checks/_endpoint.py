@@ -188,12 +188,28 @@ def error_conforms(ctx: CheckContext) -> Problem | None:
     return None
 
 
-_PARAM_SPLIT = re.compile(r"[.\[\]/]+")
+# One step of a param: ``[1]``, ``["a b"]`` / ``['a b']`` (a quoted key, backslash escapes), or a
+# bare name after an optional dot.
+_PARAM_STEP = re.compile(r"""\[\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([^\]]*))\s*\]|\.?([^.\[\]]+)""")
+_ESCAPE = re.compile(r"\\(.)")
 
 
 def param_tokens(param: str) -> list[str]:
-    """``tools[1].function.name`` / ``tools.1.function.name`` / ``/tools/1/...`` -> tokens."""
-    return [t for t in _PARAM_SPLIT.split(param.strip()) if t]
+    """``tools[1].function.name`` / ``tools.1.function.name`` / ``/tools/1/...`` / ``metadata["a b"]`` -> tokens."""
+    text = param.strip()
+    if text.startswith("/"):
+        return pointer_tokens(text)
+    tokens = []
+    for match in _PARAM_STEP.finditer(text):
+        double, single, bare_index, name = match.groups()
+        quoted = double if double is not None else single
+        if quoted is not None:
+            tokens.append(_ESCAPE.sub(r"\1", quoted))
+        else:
+            token = (bare_index if bare_index is not None else name).strip()
+            if token:
+                tokens.append(token)
+    return tokens
 
 
 def pointer_tokens(pointer: str) -> list[str]:
@@ -223,7 +239,8 @@ def error_names_param(ctx: CheckContext) -> Problem | None:
         return None
     if not isinstance(param, str):
         return Problem(f"param is {json.dumps(param)}, expected {'.'.join(expected[0])}", ctx.case.constraint)
-    if any(param in _renderings(want) for want in expected):
+    named = param_tokens(param)
+    if any(param in _renderings(want) or (named and want[: len(named)] == named) for want in expected):
         return None
     return Problem(f"param {param!r:.80} does not name the violated field {'.'.join(expected[0])}", ctx.case.constraint)
 
