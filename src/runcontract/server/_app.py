@@ -10,7 +10,7 @@ from urllib.parse import unquote_to_bytes
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
@@ -68,6 +68,19 @@ def _headers(request: Request) -> dict[str, str]:
     return {k.lower(): v for k, v in request.headers.items()}
 
 
+async def _body(request: Request) -> bytes | None:
+    """The request body, or None when the client went away mid-body (nobody is left to answer)."""
+    try:
+        return await request.body()
+    except ClientDisconnect:
+        return None
+
+
+def _gone() -> Response:
+    """The answer to a client that already left: never read, but an ASGI app must answer."""
+    return Response(status_code=499)
+
+
 def build_app(service: RunsService) -> Starlette:
     """A Starlette app serving ``service``: runs, plus minimal assistants and threads."""
 
@@ -78,7 +91,9 @@ def build_app(service: RunsService) -> Starlette:
         thread_id = thread_id_from_scope(request.scope)
         if thread_id is None:
             return error(404, f"Invalid URL ({request.method} {request.url.path})", "unknown_url")
-        body = await request.body()
+        body = await _body(request)
+        if body is None:
+            return _gone()
         answer = service.handle(
             thread_id=thread_id,
             headers=_headers(request),
@@ -88,10 +103,12 @@ def build_app(service: RunsService) -> Starlette:
         return _respond(answer)
 
     async def assistants(request: Request) -> Response:
-        return _respond(service.create_assistant(_headers(request), await request.body()))
+        body = await _body(request)
+        return _gone() if body is None else _respond(service.create_assistant(_headers(request), body))
 
     async def threads(request: Request) -> Response:
-        return _respond(service.create_thread(_headers(request), await request.body()))
+        body = await _body(request)
+        return _gone() if body is None else _respond(service.create_thread(_headers(request), body))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500
