@@ -43,8 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(**kwargs): runcontract settings for this test (the keywords of runcontract.check_endpoint / "
-        "runcontract.mock: version, spec, max_examples, checks, strict, ...)",
+        f"{MARKER}(**kwargs): runcontract settings for this test: the keywords of runcontract.check_endpoint "
+        "for runcontract_endpoint (version, spec, max_examples, checks, ...), of runcontract.mock for "
+        "runcontract_mock (version, spec, strict, base_url); unknown keywords are a usage error",
     )
     try:
         values: dict[str, Any] = read_pyproject(config.rootpath)
@@ -80,9 +81,34 @@ def record_report(config: pytest.Config, report: Any) -> None:
     config.stash[_REPORTS_KEY].append(report)
 
 
-def _marker_kwargs(request: pytest.FixtureRequest) -> dict[str, Any]:
+def _marker_kwargs(
+    request: pytest.FixtureRequest, accepts: Any, *, fixture: str, exclude: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The marker's keywords, checked against what ``accepts`` (the fixture's consumer) takes."""
+    import inspect
+
     marker = request.node.get_closest_marker(MARKER)
-    return dict(marker.kwargs) if marker else {}
+    kwargs = dict(marker.kwargs) if marker else {}
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    allowed = [n for n, p in inspect.signature(accepts).parameters.items() if p.kind in kinds and n not in exclude]
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER}({unknown[0]}=...) on {request.node.nodeid}: {fixture} does not take "
+            f"{unknown[0]!r} (it takes: {', '.join(allowed)})"
+        )
+    return kwargs
+
+
+def _with_contract(kwargs: dict[str, Any], default: Contract) -> dict[str, Any]:
+    """``kwargs`` with ``contract`` set: the marker's own, or one loaded from its ``version``/``spec``."""
+    from .contract import load_contract
+
+    out = dict(kwargs)
+    version, spec = out.pop("version", None), out.pop("spec", None)
+    if "contract" not in out:
+        out["contract"] = default if version is None and spec is None else load_contract(spec, version=version or "v2")
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +157,11 @@ def runcontract_endpoint(request: pytest.FixtureRequest, runcontract_contract: C
             "no endpoint configured: set --runcontract-base-url (or the ini key runcontract_base_url, "
             "or base_url in [tool.runcontract])"
         )
-    return Endpoint(request.config, runcontract_contract, _marker_kwargs(request))
+    from ._api import check_endpoint
+
+    kwargs = _marker_kwargs(request, check_endpoint, fixture="runcontract_endpoint", exclude=("base_url", "app"))
+    options = _with_contract(kwargs, runcontract_contract)
+    return Endpoint(request.config, options.pop("contract"), options)
 
 
 @pytest.fixture
@@ -139,7 +169,7 @@ def runcontract_mock(request: pytest.FixtureRequest, runcontract_contract: Contr
     """A contract-enforcing mock of the runs endpoint; violations fail the test at teardown."""
     from ._mock import mock
 
-    options = {"contract": runcontract_contract, **_marker_kwargs(request)}
+    options = _with_contract(_marker_kwargs(request, mock, fixture="runcontract_mock"), runcontract_contract)
     with mock(**options) as m:
         yield m
 
@@ -203,7 +233,8 @@ def _cached_run(request: pytest.FixtureRequest, key: str, run: Any) -> Any:
     cache = request.config.stash.setdefault(_RUNS_KEY, {})
     if key not in cache:
         cache[key] = run()
-        record_report(request.config, cache[key])
+        if not any(r is cache[key] for r in request.config.stash[_REPORTS_KEY]):  # Endpoint.check records its own
+            record_report(request.config, cache[key])
     return cache[key]
 
 
