@@ -9,6 +9,7 @@ __all__ = [
     "EXIT_UNREACHABLE",
     "ContractError",
     "RuncontractError",
+    "RuncontractWarning",
     "TargetUnreachable",
     "UsageError",
 ]
@@ -37,3 +38,7 @@ class TargetUnreachable(RuncontractError):
     """The target could not be reached at all."""
 
     exit_code = EXIT_UNREACHABLE
+
+
+class RuncontractWarning(UserWarning):
+    """Something went wrong beside the run (the failure database), and the run went on."""

@@ -46,6 +46,7 @@ __all__ = [
     "DatabaseUnavailable",
     "FailureMemory",
     "RedisFailureStore",
+    "TolerantExampleDatabase",
     "database_from_url",
     "is_redis_url",
     "open_database",
@@ -157,10 +158,45 @@ def _open_redis(url: str, contract: Contract) -> Database:
         client = redis.Redis.from_url(url, socket_connect_timeout=_CONNECT_TIMEOUT, socket_timeout=10.0)
         client.ping()
     except (redis.exceptions.RedisError, OSError, ValueError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise DatabaseUnavailable(f"cannot open the database {shown}: {reason}") from None
+        raise DatabaseUnavailable(f"cannot open the database {shown}: {_reason(exc)}") from None
     examples = RedisExampleDatabase(client, key_prefix=KEY_PREFIX.encode())
     return Database(examples, RedisFailureStore(client, contract), shown)
+
+
+def _reason(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class TolerantExampleDatabase(ExampleDatabase):
+    """Hypothesis's example store, where an error (Redis gone mid-run) warns once instead of ending the run.
+
+    Hypothesis calls its database inside the test loop; an exception there
+    would end the run and lose what it was about to find.
+    """
+
+    def __init__(self, inner: ExampleDatabase, warn: Any) -> None:
+        super().__init__()
+        self.inner = inner
+        self._warn = warn
+
+    def _safe(self, action: str, call: Any, default: Any = None) -> Any:
+        try:
+            return call()
+        except Exception as exc:
+            self._warn(f"the example database failed to {action} ({_reason(exc)}); going on without it")
+            return default
+
+    def fetch(self, key: bytes) -> Any:
+        return iter(self._safe("read", lambda: list(self.inner.fetch(key)), []))
+
+    def save(self, key: bytes, value: bytes) -> None:
+        self._safe("save", lambda: self.inner.save(key, value))
+
+    def delete(self, key: bytes, value: bytes) -> None:
+        self._safe("delete", lambda: self.inner.delete(key, value))
+
+    def move(self, src: bytes, dest: bytes, value: bytes) -> None:
+        self._safe("move", lambda: self.inner.move(src, dest, value))
 
 
 def _secrets() -> list[str]:
@@ -181,8 +217,8 @@ class RedisFailureStore(FailureStore):
     failure's JSON. Fields are named like the files of the directory store, so
     both stores keep the same failures apart. Failures never expire: they
     outlive Hypothesis upgrades and are replayed first by any run, anywhere.
-    Like the directory store, saving never fails a run (a Redis hiccup mid-run
-    loses that one entry, not the run).
+    Errors are raised as :class:`DatabaseUnavailable`: the fuzz loop warns once
+    and goes on (the failure stays in the report), ``replay`` stops with exit 2.
     """
 
     def __init__(self, client: Any, contract: Contract, *, prefix: str = KEY_PREFIX) -> None:
@@ -202,17 +238,19 @@ class RedisFailureStore(FailureStore):
         return f"{failure.check}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
     def save(self, failure: Failure) -> None:
+        """Raises :class:`DatabaseUnavailable` when Redis errors (the fuzz loop warns once and goes on)."""
         document = _scrub(json.dumps(failure.to_dict(), ensure_ascii=True, default=str, sort_keys=True))
         try:
             self.redis.hset(self.key, self.field_name(failure), document)
-        except Exception:  # noqa: S110 - memory is a convenience; never lose a run over it
-            pass
+        except Exception as exc:
+            raise DatabaseUnavailable(f"cannot save to the database {self.key}: {_reason(exc)}") from None
 
     def load(self) -> list[Failure]:
+        """Raises :class:`DatabaseUnavailable` when Redis errors: "no saved failures" must mean none."""
         try:
             entries = self.redis.hgetall(self.key)
-        except Exception:
-            return []
+        except Exception as exc:
+            raise DatabaseUnavailable(f"cannot read the database {self.key}: {_reason(exc)}") from None
         out: list[Failure] = []
         for name in sorted(entries):
             try:

@@ -16,13 +16,14 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .._errors import UsageError
+from .._errors import RuncontractError, RuncontractWarning, UsageError
 from ..checks import ENDPOINT_CHECKS, CheckContext
 from ..checks._endpoint import DEFAULT_CHECKS
 from ..contract import Contract
@@ -30,7 +31,7 @@ from ..drivers._exchange import Exchange, redact_headers
 from ..report import Failure, Report, curl_line
 from ..strategies._case import Case
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
-from ._database import Database, open_database
+from ._database import Database, TolerantExampleDatabase, open_database
 from ._memory import case_for, replay_key
 
 if TYPE_CHECKING:
@@ -149,6 +150,7 @@ class _Loop:
         self.deadline = time.monotonic() + settings.duration if settings.duration else None
         self.db = open_database(settings.database, contract)
         self.store = self.db.failures
+        self._warned: set[str] = set()
         self.breaker = CircuitBreaker(
             threshold=settings.breaker_threshold, window=settings.breaker_window, backoff=settings.breaker_backoff
         )
@@ -163,6 +165,12 @@ class _Loop:
         if self.deadline is not None and time.monotonic() > self.deadline:
             return True
         return self.request_cap is not None and self.report.requests >= self.request_cap
+
+    def warn_once(self, message: str) -> None:
+        kind = message.split(":", 1)[0]
+        if kind not in self._warned:
+            self._warned.add(kind)
+            warnings.warn(message, RuncontractWarning, stacklevel=2)
 
     def exception_for(self, key: tuple[str, str | None]) -> type[ContractFailure]:
         if key not in self._classes:
@@ -201,7 +209,10 @@ class _Loop:
             found.append(failure)
             self.report.add(failure)
             if self.store is not None:
-                self.store.save(failure)
+                try:
+                    self.store.save(failure)
+                except RuncontractError as exc:  # the failure stays in the report; the run goes on
+                    self.warn_once(f"{exc}; failures found from now on are kept in the report only")
         self.report.record(case, "error" if exchange.error else str(exchange.status))
         if self.settings.progress is not None:
             self.settings.progress(self.report)
@@ -280,7 +291,7 @@ class _Loop:
                 budget = 100  # in duration mode, generate in chunks until the time is up
             if budget == 0 or self.out_of_budget():
                 return
-            database = self.db.examples
+            database = TolerantExampleDatabase(self.db.examples, self.warn_once) if self.db.examples else None
 
             def one(case: Case) -> None:
                 if loop.out_of_budget():
