@@ -28,6 +28,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .._errors import ContractError
 from ..contract import Constraint, Contract
 from ..contract._catalogue import UNICODE, UNION_TAG, UNION_TAG_REQUIRED, UNION_TYPE, SchemaPath, discriminator
 from ..contract._schema import NULL, Schema, union_branches
@@ -716,8 +717,29 @@ def _past_values(c: Constraint, node: Schema) -> list[Labelled]:
     return []
 
 
-def _fallback(node: Schema) -> Strategy:
-    """hypothesis-jsonschema for a node the walker does not know (slow, so only for that node)."""
-    from hypothesis_jsonschema import from_schema
+# hypothesis-jsonschema 0.23.1 fails on Hypothesis >= 6.170.10 ("'many' object has no attribute 'more'").
+_JSONSCHEMA_WORKS_BELOW = (6, 170, 10)
 
-    return from_schema(node)
+
+def _fallback(node: Schema) -> Strategy:
+    """hypothesis-jsonschema for a node the walker does not know (slow, so only for that node).
+
+    It is an optional extra (``runcontract[jsonschema]``), used only where it is installed and
+    works with the installed Hypothesis; otherwise the node is a ContractError naming its keywords.
+    """
+    import hypothesis
+
+    from_schema: Any
+    try:
+        from hypothesis_jsonschema import from_schema
+    except ImportError:
+        from_schema = None
+    if from_schema is None or hypothesis.version.__version_info__ >= _JSONSCHEMA_WORKS_BELOW:
+        unknown = sorted(set(node) - _SUPPORTED) or [f"format: {node.get('format')}"]
+        why = "is not installed" if from_schema is None else f"does not work with Hypothesis {hypothesis.__version__}"
+        raise ContractError(
+            f"the request schema uses {', '.join(map(str, unknown))}, which runcontract's generator does not "
+            f"know, and hypothesis-jsonschema (the fallback, pip install 'runcontract[jsonschema]') {why}"
+        )
+    strategy: Strategy = from_schema(node)
+    return strategy
