@@ -87,11 +87,13 @@ _MESSAGE = _obj(
             },
         ]
     },
+    # Both optional: the document's `required: [file_id, tools]` stands beside
+    # `items` (on the array, where it cannot apply), and the SDK's Attachment
+    # TypedDict is total=False. `runcontract drift` reports the misplaced keyword.
     attachments=nullable(
         {
             "type": "array",
             "items": _obj(
-                ["file_id", "tools"],
                 file_id=_str(),
                 tools={"type": "array", "items": {"oneOf": [_CODE_INTERPRETER, _tagged("file_search")]}},
             ),

@@ -117,7 +117,7 @@ def boundary_plan(contract: Contract | None = None, *, max_cases: int = DEFAULT_
     on), then one payload just past each catalogued constraint (``expected``
     ``"invalid"``, ``constraint`` its id, ``label`` the violation class), then
     further past-limit variants round-robin up to ``max_cases``. For the bundled
-    v2 contract (121 constraints) that is every limit from both sides in at
+    v2 contract (119 constraints) that is every limit from both sides in at
     most 200 requests. Deterministic, and computed once per contract.
     """
     if isinstance(max_cases, bool) or not isinstance(max_cases, int) or max_cases < 1:
