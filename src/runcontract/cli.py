@@ -186,6 +186,23 @@ def _build_parser() -> argparse.ArgumentParser:
     cat = sub.add_parser("catalogue", help="list the contract's constraints")
     _contract_args(cat)
     cat.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    from .contract._drift import KINDS
+
+    drift = sub.add_parser(
+        "drift",
+        help="where the document, the bundled contract, the SDK and v1/v2 disagree (a report, not a verdict)",
+        epilog="kinds:\n"
+        + "\n".join(f"  {k:<24} {v}" for k, v in KINDS.items())
+        + "\n\nexit codes: 0 a report (whatever it says); 1 --fail-on named a kind that has rows; 2 usage error",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _contract_args(drift)
+    drift.add_argument("--sdk", choices=("openai", "none"), default="openai", help="SDK to compare (default openai)")
+    shape = drift.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print JSON")
+    shape.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    drift.add_argument("--fail-on", metavar="KIND[,KIND]", help="exit 1 when rows of these kinds exist")
     return parser
 
 
@@ -338,6 +355,25 @@ def _catalogue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _drift(args: argparse.Namespace) -> int:
+    from .contract import load_contract
+    from .contract._drift import drift, parse_kinds
+
+    fail_on = parse_kinds(args.fail_on) if args.fail_on is not None else set()
+    report = drift(load_contract(version=args.contract), spec=args.spec, sdk=None if args.sdk == "none" else args.sdk)
+    if args.json:
+        print(report.to_json())
+    elif args.markdown:
+        print(report.to_markdown())
+    else:
+        print(_printable(report.to_text()))
+    hit = sorted(fail_on & report.kinds())
+    if hit:
+        print(f"runcontract: drift of kind {', '.join(hit)} (--fail-on)", file=sys.stderr)
+        return EXIT_DISAGREEMENT
+    return EXIT_OK
+
+
 def _headers(raw: list[str]) -> dict[str, str]:
     out = {}
     for item in raw:
@@ -386,6 +422,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
 def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[str, dict[str, str], str]:
     """(base URL, headers, name): --base-url, else the embedded server started in ``stack``."""
+    from ._urls import check_base_url
     from .strategies import load_registrations
 
     headers = _headers(args.header)
@@ -394,11 +431,10 @@ def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tu
     if base_url is None:
         from .server import BackgroundServer
 
-        server = stack.enter_context(BackgroundServer(contract=contract))
+        server = stack.enter_context(BackgroundServer(contract=contract, log_level="critical"))
         os.environ.setdefault(args.api_key_env, "sk-runcontract-local")
         return server.base_url, headers, f"embedded reference server ({server.base_url})"
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+    check_base_url(base_url, "--base-url")
     return base_url, headers, base_url
 
 
@@ -618,6 +654,26 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import warnings
+
+    from ._errors import RuncontractWarning
+
+    shown = warnings.formatwarning
+
+    def one_line(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> str:
+        if issubclass(category, RuncontractWarning):  # ours: one line, like the errors
+            return f"runcontract: warning: {message}\n"
+        return shown(message, category, *args, **kwargs)
+
+    warnings.simplefilter("always", RuncontractWarning)  # the run already says each one once
+    warnings.formatwarning = one_line
+    try:
+        return _main(argv)
+    finally:
+        warnings.formatwarning = shown
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command in ("fuzz", "replay"):
@@ -642,6 +698,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "catalogue":
             return _catalogue(args)
+        if args.command == "drift":
+            return _drift(args)
         if args.command == "fuzz":
             return _fuzz(args)
         if args.command == "replay":
