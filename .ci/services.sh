@@ -15,7 +15,7 @@ command -v chromium >/dev/null || apt_install chromium
 # A real Redis server for the shared example database (started by the tests).
 command -v redis-server >/dev/null || apt_install redis-server
 
-# The npm `openai` package: a second, real client serializer (tests/test_clients_command.py).
+# The npm `openai` package: a second, real client serializer (tests/test_clients_sdk.py runs it through --command).
 if command -v npm >/dev/null; then
   (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

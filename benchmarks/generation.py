@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -154,7 +155,7 @@ def _readme(
         f"`python benchmarks/generation.py --seconds {args.seconds:g}`: {machine()}.",
         "",
         "Payloads per CPU second from one `@given` run per generator (generate phase only, no database), "
-        f"the share the contract ({contract.source}) accepts, mean JSON size, and how many of the {total} "
+        f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, and how many of the {total} "
         "catalogued limits the sample reaches on the valid side:",
         "",
         md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached"], rows),
@@ -166,3 +167,11 @@ def _readme(
 
 if __name__ == "__main__":
     main()
+
+
+def _shown(source: str) -> str:
+    """A contract source as the README shows it: a file relative to the repository, not this machine's path."""
+    path = Path(source)
+    if not path.is_absolute():
+        return source
+    return os.path.relpath(path, Path(__file__).resolve().parents[1])
