@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._core import Target
 from ._errors import UsageError
 from .contract import Contract, load_contract
 from .report import Report
@@ -24,7 +25,7 @@ def make_target(
     api_key_env: str | None = "OPENAI_API_KEY",
     rate: float | None = None,
     timeout: float = 30.0,
-) -> tuple[Any, str]:
+) -> tuple[Target, str]:
     """(target, name): live HTTP for ``base_url``, in-process for ``app``, else the reference server in-process."""
     from .drivers import ASGITarget, HTTPTarget
 
@@ -95,6 +96,4 @@ def check_endpoint(
     try:
         return run_endpoint(target, contract, settings, target_name=name)
     finally:
-        close = getattr(target, "close", None)
-        if callable(close):
-            close()
+        target.close()

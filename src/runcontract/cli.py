@@ -411,9 +411,7 @@ def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> t
     target, _ = make_target(
         contract, base_url=base_url, headers=headers, api_key_env=args.api_key_env, rate=args.rate, timeout=args.timeout
     )
-    close = getattr(target, "close", None)
-    if callable(close):
-        stack.callback(close)
+    stack.callback(target.close)
     return target, name
 
 

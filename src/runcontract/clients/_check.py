@@ -14,12 +14,11 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import ExampleDatabase
 
+from .._core import Captured, Case, Exchange
 from ..checks._base import Problem
-from ..checks._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext, Outcome
+from ..checks._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome
 from ..contract import Contract, load_contract
-from ..drivers._exchange import Exchange
 from ..report import Failure, Report, curl_line
-from ..strategies._case import Case
 from ._adapters import ClientCrashed, ClientRejected, InProcessClient, SendFn
 from ._generate import at_cases, boundary_examples, case_strategy
 from ._recorder import LoopbackRecorder

@@ -14,7 +14,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..checks._client import Captured
+from .._core import Captured
 
 __all__ = ["LoopbackRecorder", "answer_for", "build_run"]
 

@@ -20,15 +20,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from .._core import Case, Exchange, Target, redact_headers
 from .._errors import UsageError
 from ..checks import ENDPOINT_CHECKS, CheckContext
 from ..checks._endpoint import DEFAULT_CHECKS
 from ..contract import Contract
-from ..drivers._exchange import Exchange, redact_headers
 from ..report import Failure, Report, curl_line
-from ..strategies._case import Case
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from ._database import Database, open_database
 from ._memory import case_for, replay_key
@@ -64,12 +63,6 @@ def request_interrupt() -> None:
     callback): the CLI's handler calls this as well, so the run stops anyway.
     """
     _INTERRUPT.set()
-
-
-class Target(Protocol):
-    """Anything that sends a Case and returns the Exchange (drivers implement it)."""
-
-    def send(self, case: Case) -> Exchange: ...
 
 
 @dataclass

@@ -14,9 +14,9 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .._core import Case
 from ..contract import Contract
 from ..report import Failure
-from ..strategies._case import Case
 
 __all__ = ["FailureStore", "case_for", "load_failure_files", "replay_key"]
 
