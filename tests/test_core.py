@@ -57,3 +57,24 @@ def test_a_base_target_closes_on_leaving_a_with_block_and_close_is_a_no_op_by_de
 
 def test_the_drivers_are_base_targets():
     assert issubclass(ASGITarget, BaseTarget) and issubclass(HTTPTarget, BaseTarget)
+
+
+_LIGHT_PROBE = """
+import sys
+import runcontract.drivers, runcontract.report
+heavy = sorted(name for name in ("hypothesis", "runcontract.strategies", "runcontract.server") if name in sys.modules)
+print(heavy)
+"""
+
+
+def test_importing_drivers_or_report_loads_neither_hypothesis_nor_the_server():
+    done = subprocess.run([sys.executable, "-c", _LIGHT_PROBE], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_client_facade_re_exports_the_drivers_adapters():
+    import runcontract.clients as clients
+    import runcontract.drivers as drivers
+
+    for name in ("LoopbackRecorder", "openai_sdk", "command", "httpx_client", "httpx2_client", "InProcessClient"):
+        assert getattr(clients, name) is getattr(drivers, name)

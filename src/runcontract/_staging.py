@@ -61,7 +61,7 @@ class StagingResources:
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
-        from .drivers._wire import request_headers
+        from .drivers import request_headers
 
         self.base_url = base_url.rstrip("/")
         self.contract = contract if contract is not None else load_contract()

@@ -274,7 +274,7 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _exit_code(report: Any) -> int:
-    from .runner._breaker import DEAD_TARGET
+    from .runner import DEAD_TARGET
 
     if report.aborted:
         print(f"runcontract: error: {report.aborted}", file=sys.stderr)
@@ -404,7 +404,7 @@ def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tu
 
 def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[Any, str]:
     """The target named by --base-url (checked reachable), else the embedded server started in ``stack``."""
-    from ._api import make_target
+    from .drivers import make_target
 
     base_url, headers, name = _target_url(args, contract, stack)
     # make_target applies the default cap (none on loopback, 10/s elsewhere); 0 means none.
@@ -444,8 +444,8 @@ def _fuzz_workers(args: argparse.Namespace, contract: Any, settings: Any) -> int
     """--workers N: processes sharing --db, each with its own seed; the reports merged."""
     import functools
 
-    from .drivers._http import default_rate
-    from .runner._workers import HTTPTargetFactory, run_workers
+    from .drivers import default_rate
+    from .runner import HTTPTargetFactory, run_workers
     from .strategies import load_registrations
 
     with ExitStack() as stack:
@@ -461,9 +461,7 @@ def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .contract import load_contract
-    from .runner._database import is_redis_url, open_database, redact_url
-    from .runner._fuzz import replay_endpoint
-    from .runner._memory import load_failure_files
+    from .runner import is_redis_url, load_failure_files, open_database, redact_url, replay_endpoint
 
     settings = _settings(args, database=None)
     contract = load_contract(args.spec, version=args.contract)
@@ -609,7 +607,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _on_signal(signum: int, frame: Any) -> None:
-    from .runner._fuzz import request_interrupt
+    from .runner import request_interrupt
 
     request_interrupt()  # in case this KeyboardInterrupt lands where Python swallows it (a gc callback)
     raise KeyboardInterrupt
@@ -619,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command in ("fuzz", "replay"):
-        import runcontract.runner._fuzz  # noqa: F401 - imported now, not inside the signal handler
+        import runcontract.runner  # noqa: F401 - imported now, not inside the signal handler
     previous: dict[signal.Signals, Any] = {}
     try:
         # SIGTERM stops a run like Ctrl-C. A job started in the background by a

@@ -2,7 +2,7 @@
 
 from .._core import Captured
 from ._base import Check, CheckContext, Problem
-from ._client import CLIENT_CHECKS, ClientCheck, ClientContext
+from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome
 from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
 __all__ = [
@@ -14,5 +14,6 @@ __all__ = [
     "CheckContext",
     "ClientCheck",
     "ClientContext",
+    "Outcome",
     "Problem",
 ]

@@ -16,8 +16,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from .._core import Captured, Case
-from ..contract import Contract
-from ..contract._schema import Schema
+from ..contract import Contract, Schema
 from ._base import Problem
 
 __all__ = [

@@ -1,20 +1,47 @@
-"""The contract: bundled v1/v2 schemas, OpenAPI loader, catalogue, validator."""
+"""The contract: bundled v1/v2 schemas, OpenAPI loader, catalogue, validator, the Run a request yields."""
 
-from ._catalogue import Catalogue, Constraint
-from ._model import VERSIONS, Contract, Endpoint, load_contract
-from ._overlays import DEFAULT_OVERLAYS, Overlay
-from ._schema import canonicalise
-from ._validator import Violation
+from ._catalogue import (
+    UNICODE,
+    UNION_TAG,
+    UNION_TAG_REQUIRED,
+    UNION_TYPE,
+    Catalogue,
+    Constraint,
+    SchemaPath,
+    discriminator,
+)
+from ._model import INCLUDE_VALUES, VERSIONS, Contract, Endpoint, load_contract
+from ._openapi import read_document
+from ._overlays import DEFAULT_OVERLAYS, Overlay, walk_fields
+from ._run import DEFAULT_MODEL, run_for
+from ._schema import NULL, Schema, canonicalise, json_type, union_branches
+from ._validator import Violation, type_matches
 
 __all__ = [
+    "DEFAULT_MODEL",
     "DEFAULT_OVERLAYS",
+    "INCLUDE_VALUES",
+    "NULL",
+    "UNICODE",
+    "UNION_TAG",
+    "UNION_TAG_REQUIRED",
+    "UNION_TYPE",
     "VERSIONS",
     "Catalogue",
     "Constraint",
     "Contract",
     "Endpoint",
     "Overlay",
+    "Schema",
+    "SchemaPath",
     "Violation",
     "canonicalise",
+    "discriminator",
+    "json_type",
     "load_contract",
+    "read_document",
+    "run_for",
+    "type_matches",
+    "union_branches",
+    "walk_fields",
 ]

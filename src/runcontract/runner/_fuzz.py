@@ -22,12 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._core import Case, Exchange, Target, redact_headers
+from .._core import Case, Exchange, Failure, Report, Target, curl_line, redact_headers
 from .._errors import UsageError
-from ..checks import ENDPOINT_CHECKS, CheckContext
-from ..checks._endpoint import DEFAULT_CHECKS
+from ..checks import DEFAULT_CHECKS, ENDPOINT_CHECKS, CheckContext
 from ..contract import Contract
-from ..report import Failure, Report, curl_line
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from ._database import Database, open_database
 from ._memory import case_for, replay_key
@@ -242,8 +240,7 @@ class _Loop:
 
         Returns True when at least one single-limit payload was refused too.
         """
-        from ..strategies import with_registered_ids
-        from ..strategies._boundary import boundary_cases
+        from ..strategies import boundary_cases, with_registered_ids
 
         fields = set(combined.payload) if isinstance(combined.payload, dict) else set()
         singles = [

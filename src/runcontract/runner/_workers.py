@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _errors
-from .._core import BaseTarget, Case, Exchange, Target
+from .._core import BaseTarget, Case, Coverage, Exchange, Report, Target
 from .._errors import RuncontractError, UsageError
 from ..contract import Contract
-from ..report import Coverage, Report
 from ._database import Database, DatabaseUnavailable, open_database
 from ._fuzz import FuzzSettings, run_endpoint
 
@@ -77,7 +76,7 @@ class HTTPTargetFactory:
     thread_id: str | None = None
 
     def __call__(self, contract: Contract) -> Target:
-        from .._api import make_target
+        from ..drivers import make_target
 
         target, _ = make_target(
             contract,
