@@ -10,7 +10,8 @@ import pytest
 import faulty_clients as fc
 from runcontract import Case, load_contract
 from runcontract._errors import UsageError
-from runcontract.checks._client import CLIENT_CHECKS, Captured, ClientContext, field_path, first_difference, wire_format
+from runcontract.checks import Captured
+from runcontract.checks._client import CLIENT_CHECKS, ClientContext, field_path, first_difference, wire_format
 from runcontract.clients import (
     ClientRejected,
     LoopbackRecorder,

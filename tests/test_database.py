@@ -58,6 +58,9 @@ class Recording:
         self.sent.append(case)
         return self.target.send(case)
 
+    def close(self):
+        self.target.close()
+
 
 # ------------------------------------------------------------------ directory
 
@@ -226,6 +229,8 @@ _PROCESS = textwrap.dedent(
         def send(self, case):
             sent.append({"payload": case.payload, "origin": case.origin})
             return self.target.send(case)
+        def close(self):
+            self.target.close()
 
     settings = FuzzSettings(max_examples=max_examples, seed=seed, boundary=boundary, database=url)
     report = run_endpoint(Recording(), load_contract(), settings, target_name="staging")

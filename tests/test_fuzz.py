@@ -83,6 +83,9 @@ class _Recording:
         self.sent.append(case)
         return self.target.send(case)
 
+    def close(self):
+        self.target.close()
+
 
 def test_auth_refused_aborts_with_a_config_error():
     app = create_app(api_keys={"sk-right"})

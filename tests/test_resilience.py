@@ -20,8 +20,7 @@ import pytest
 from faulty_servers import FAULTY
 from hostile_server import HostileServer
 from runcontract import load_contract
-from runcontract.drivers import HTTPTarget
-from runcontract.drivers._exchange import Exchange
+from runcontract.drivers import Exchange, HTTPTarget
 from runcontract.drivers._http import DEFAULT_REMOTE_RATE, default_rate, is_loopback
 from runcontract.report import Failure, to_html, to_junit
 from runcontract.runner import FuzzSettings, run_endpoint

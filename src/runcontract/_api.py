@@ -7,53 +7,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._errors import UsageError
-from ._urls import check_base_url
 from .contract import Contract, load_contract
+from .drivers import make_target
 from .report import Report
 from .runner import FuzzSettings, run_endpoint
 
-__all__ = ["check_endpoint", "make_target"]
-
-
-def make_target(
-    contract: Contract,
-    *,
-    base_url: str | None = None,
-    app: Any = None,
-    headers: Mapping[str, str] | None = None,
-    api_key_env: str | None = "OPENAI_API_KEY",
-    rate: float | None = None,
-    timeout: float = 30.0,
-) -> tuple[Any, str]:
-    """(target, name): live HTTP for ``base_url``, in-process for ``app``, else the reference server in-process."""
-    from .drivers import ASGITarget, HTTPTarget
-
-    if base_url is not None and app is not None:
-        raise UsageError("give base_url or app, not both")
-    if base_url is not None:
-        check_base_url(base_url)
-        from .drivers._http import default_rate
-
-        rate = default_rate(base_url, rate)  # conservative for any host that is not loopback
-        target = HTTPTarget(
-            base_url,
-            contract=contract,
-            headers=dict(headers or {}),
-            api_key_env=api_key_env,
-            rate=rate,
-            timeout=timeout,
-        )
-        target.check_reachable()
-        return target, base_url
-    if app is None:
-        from .server import create_app
-
-        app = create_app(contract)
-        return ASGITarget(app, contract=contract, headers=dict(headers or {})), "reference server (in-process)"
-    return ASGITarget(
-        app, contract=contract, headers=dict(headers or {})
-    ), f"ASGI app {getattr(app, '__name__', type(app).__name__)}"
+__all__ = ["check_endpoint"]
 
 
 def check_endpoint(
@@ -95,6 +54,4 @@ def check_endpoint(
     try:
         return run_endpoint(target, contract, settings, target_name=name)
     finally:
-        close = getattr(target, "close", None)
-        if callable(close):
-            close()
+        target.close()

@@ -61,7 +61,7 @@ class StagingResources:
         client: Any = None,
     ) -> None:
         check_base_url(base_url)
-        from .drivers._wire import request_headers
+        from .drivers import request_headers
 
         self.base_url = base_url.rstrip("/")
         self.contract = contract if contract is not None else load_contract()

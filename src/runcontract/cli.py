@@ -187,7 +187,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _contract_args(cat)
     cat.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
-    from .contract._drift import KINDS
+    from .contract import DRIFT_KINDS as KINDS
 
     drift = sub.add_parser(
         "drift",
@@ -291,7 +291,7 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _exit_code(report: Any) -> int:
-    from .runner._breaker import DEAD_TARGET
+    from .runner import DEAD_TARGET
 
     if report.aborted:
         print(f"runcontract: error: {report.aborted}", file=sys.stderr)
@@ -356,8 +356,8 @@ def _catalogue(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from .contract import load_contract
-    from .contract._drift import drift, parse_kinds
+    from .contract import drift, load_contract
+    from .contract import parse_drift_kinds as parse_kinds
 
     fail_on = parse_kinds(args.fail_on) if args.fail_on is not None else set()
     report = drift(load_contract(version=args.contract), spec=args.spec, sdk=None if args.sdk == "none" else args.sdk)
@@ -440,16 +440,14 @@ def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tu
 
 def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[Any, str]:
     """The target named by --base-url (checked reachable), else the embedded server started in ``stack``."""
-    from ._api import make_target
+    from .drivers import make_target
 
     base_url, headers, name = _target_url(args, contract, stack)
     # make_target applies the default cap (none on loopback, 10/s elsewhere); 0 means none.
     target, _ = make_target(
         contract, base_url=base_url, headers=headers, api_key_env=args.api_key_env, rate=args.rate, timeout=args.timeout
     )
-    close = getattr(target, "close", None)
-    if callable(close):
-        stack.callback(close)
+    stack.callback(target.close)
     return target, name
 
 
@@ -482,8 +480,8 @@ def _fuzz_workers(args: argparse.Namespace, contract: Any, settings: Any) -> int
     """--workers N: processes sharing --db, each with its own seed; the reports merged."""
     import functools
 
-    from .drivers._http import default_rate
-    from .runner._workers import HTTPTargetFactory, run_workers
+    from .drivers import default_rate
+    from .runner import HTTPTargetFactory, run_workers
     from .strategies import load_registrations
 
     with ExitStack() as stack:
@@ -499,9 +497,7 @@ def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .contract import load_contract
-    from .runner._database import is_redis_url, open_database, redact_url
-    from .runner._fuzz import replay_endpoint
-    from .runner._memory import load_failure_files
+    from .runner import is_redis_url, load_failure_files, open_database, redact_url, replay_endpoint
 
     settings = _settings(args, database=None)
     contract = load_contract(args.spec, version=args.contract)
@@ -647,7 +643,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _on_signal(signum: int, frame: Any) -> None:
-    from .runner._fuzz import request_interrupt
+    from .runner import request_interrupt
 
     request_interrupt()  # in case this KeyboardInterrupt lands where Python swallows it (a gc callback)
     raise KeyboardInterrupt
@@ -677,7 +673,7 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     if args.command in ("fuzz", "replay"):
-        import runcontract.runner._fuzz  # noqa: F401 - imported now, not inside the signal handler
+        import runcontract.runner  # noqa: F401 - imported now, not inside the signal handler
     previous: dict[signal.Signals, Any] = {}
     try:
         # SIGTERM stops a run like Ctrl-C. A job started in the background by a

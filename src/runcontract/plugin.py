@@ -249,7 +249,7 @@ def endpoint_tests(**kwargs: Any) -> Any:
         import runcontract
         test_runs_endpoint = runcontract.endpoint_tests(max_examples=300)
     """
-    from .checks._endpoint import DEFAULT_CHECKS
+    from .checks import DEFAULT_CHECKS
 
     checks = tuple(kwargs.get("checks") or DEFAULT_CHECKS)
     key = f"endpoint:{sorted(kwargs.items())!r}"
@@ -268,7 +268,7 @@ def endpoint_tests(**kwargs: Any) -> Any:
 
 def client_tests(send: Any, **kwargs: Any) -> Any:
     """One pytest test per client check for ``send(base_url, thread_id, payload)``."""
-    from .checks._client import CLIENT_CHECKS
+    from .checks import CLIENT_CHECKS
 
     checks = tuple(kwargs.get("checks") or CLIENT_CHECKS)
     key = f"client:{id(send)}:{sorted(kwargs.items())!r}"

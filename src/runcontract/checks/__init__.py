@@ -1,7 +1,8 @@
 """Checks: the oracles that decide whether an answer (or a client's request) agrees with the contract."""
 
+from .._core import Captured
 from ._base import Check, CheckContext, Problem
-from ._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext
+from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome
 from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "CheckContext",
     "ClientCheck",
     "ClientContext",
+    "Outcome",
     "Problem",
 ]

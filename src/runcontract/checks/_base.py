@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._core import Case, Exchange
 from ..contract import Contract
-from ..drivers._exchange import Exchange
-from ..strategies._case import Case
 
 __all__ = ["Check", "CheckContext", "Problem"]
 

@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import unquote
 
-from ..contract import Contract
-from ..contract._schema import Schema
-from ..strategies._case import Case
+from .._core import Captured, Case
+from ..contract import Contract, Schema
 from ._base import Problem
 
 __all__ = [
     "CLIENT_CHECKS",
-    "Captured",
     "ClientCheck",
     "ClientContext",
     "Outcome",
@@ -36,34 +34,6 @@ __all__ = [
 ]
 
 Outcome = Literal["sent", "rejected", "crashed"]
-
-
-@dataclass(frozen=True)
-class Captured:
-    """One request as it reached the recorder: the raw request target, headers and body bytes."""
-
-    method: str
-    target: str
-    headers: tuple[tuple[str, str], ...]
-    body: bytes
-
-    @property
-    def raw_path(self) -> str:
-        return self.target.partition("?")[0]
-
-    @property
-    def query(self) -> str:
-        return self.target.partition("?")[2]
-
-    def header(self, name: str) -> str | None:
-        low = name.lower()
-        for key, value in self.headers:
-            if key.lower() == low:
-                return value
-        return None
-
-    def header_dict(self) -> dict[str, str]:
-        return {k: v for k, v in self.headers}
 
 
 @dataclass

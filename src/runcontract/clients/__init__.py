@@ -2,13 +2,15 @@
 
 ``check_client(send)`` feeds a client boundary and random CreateRunRequest
 payloads and reports where what it sent (or refused) disagrees with the contract.
+A facade: the adapters and the loopback recorder live in ``runcontract.drivers``.
 """
 
-from ._adapters import (
+from ..drivers import (
     REJECTED_EXIT,
     ClientCrashed,
     ClientRejected,
     InProcessClient,
+    LoopbackRecorder,
     SendFn,
     command,
     httpx2_client,
@@ -19,7 +21,6 @@ from ._adapters import (
 from ._check import DEFAULT_CLEAN_ERRORS, check_client
 from ._cli import SDKS, client_from_options, run_client_cli
 from ._generate import probe_cases
-from ._recorder import LoopbackRecorder
 
 __all__ = [
     "DEFAULT_CLEAN_ERRORS",

@@ -14,15 +14,12 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.database import ExampleDatabase
 
-from ..checks._base import Problem
-from ..checks._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext, Outcome
+from .._core import Captured, Case, Exchange
+from ..checks import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome, Problem
 from ..contract import Contract, load_contract
-from ..drivers._exchange import Exchange
+from ..drivers import ClientCrashed, ClientRejected, InProcessClient, LoopbackRecorder, SendFn
 from ..report import Failure, Report, curl_line
-from ..strategies._case import Case
-from ._adapters import ClientCrashed, ClientRejected, InProcessClient, SendFn
 from ._generate import at_cases, boundary_examples, case_strategy
-from ._recorder import LoopbackRecorder
 
 __all__ = ["DEFAULT_CLEAN_ERRORS", "ClientRun", "check_client"]
 
@@ -252,7 +249,7 @@ def _crash_site(error: BaseException | None) -> tuple[str, ...] | None:
 
 def _canonical(contract: Contract, base_url: str, case: Case) -> Exchange:
     """The request the contract expects for ``case`` (for a curl line when nothing was sent)."""
-    from ..drivers._wire import encode_payload, quote_thread_id, request_headers
+    from ..drivers import encode_payload, quote_thread_id, request_headers
 
     path = contract.endpoint.path.split("/threads/", 1)[1].replace("{thread_id}", quote_thread_id(case.thread_id))
     return Exchange(

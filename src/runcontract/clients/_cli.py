@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .._errors import UsageError
 from ..contract import Contract, load_contract
+from ..drivers import SendFn, command, openai_sdk
 from ..report import Report
-from ._adapters import SendFn, command, openai_sdk
 from ._check import check_client
 
 __all__ = ["SDKS", "client_from_options", "run_client_cli"]
@@ -26,7 +26,7 @@ def client_from_options(
             send = openai_sdk(in_process=in_process)
         except ImportError as exc:
             raise UsageError(f"fuzz-client --sdk openai: the openai package is not usable here ({exc})") from exc
-        from ._adapters import sdk_major
+        from ..drivers import sdk_major
 
         return send, f"sdk:openai {sdk_major()}.x"
     assert command_line is not None

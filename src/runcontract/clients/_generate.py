@@ -12,9 +12,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .._core import Case
 from ..contract import Contract
 from ..strategies import boundary_cases, boundary_plan, minimal_instance, requests, thread_ids
-from ..strategies._case import Case
 
 __all__ = [
     "EXACT_NUMBERS",

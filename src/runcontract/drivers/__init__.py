@@ -1,18 +1,58 @@
-"""Drivers: how a payload reaches a client under test or an endpoint."""
+"""Drivers: how a payload reaches a side.
 
+Endpoints: ``ASGITarget`` (in process), ``HTTPTarget`` (live), ``make_target``
+(picks one, or the embedded reference server). Clients: the adapters that turn
+a client serializer into ``send(base_url, thread_id, payload)`` (the openai
+SDK, httpx/httpx2 functions, any program) and the ``LoopbackRecorder`` that
+keeps what they sent.
+"""
+
+from .._core import BaseTarget, Exchange, Target, redact_headers
+from ._adapters import (
+    REJECTED_EXIT,
+    ClientCrashed,
+    ClientRejected,
+    InProcessClient,
+    SendFn,
+    command,
+    httpx2_client,
+    httpx_client,
+    openai_sdk,
+    sdk_major,
+)
 from ._asgi import ASGITarget
-from ._exchange import Exchange, redact_headers
-from ._http import HTTPTarget, RateLimiter, retry_after_seconds
-from ._wire import encode_payload, parse_sse, quote_thread_id
+from ._http import HTTPTarget, RateLimiter, default_rate, is_loopback, retry_after_seconds
+from ._recorder import LoopbackRecorder, answer_for, build_run
+from ._targets import make_target
+from ._wire import encode_payload, parse_sse, quote_thread_id, request_headers
 
 __all__ = [
+    "REJECTED_EXIT",
     "ASGITarget",
+    "BaseTarget",
+    "ClientCrashed",
+    "ClientRejected",
     "Exchange",
     "HTTPTarget",
+    "InProcessClient",
+    "LoopbackRecorder",
     "RateLimiter",
+    "SendFn",
+    "Target",
+    "answer_for",
+    "build_run",
+    "command",
+    "default_rate",
     "encode_payload",
+    "httpx2_client",
+    "httpx_client",
+    "is_loopback",
+    "make_target",
+    "openai_sdk",
     "parse_sse",
     "quote_thread_id",
     "redact_headers",
+    "request_headers",
     "retry_after_seconds",
+    "sdk_major",
 ]

@@ -18,9 +18,8 @@ from concurrent.futures import Future
 from typing import Any
 from urllib.parse import unquote
 
+from .._core import BaseTarget, Case, Exchange
 from ..contract import Contract, load_contract
-from ..strategies import Case
-from ._exchange import Exchange
 from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
 
 __all__ = ["ASGIApp", "ASGITarget"]
@@ -64,7 +63,7 @@ class _Loop:
             self.loop.close()
 
 
-class ASGITarget:
+class ASGITarget(BaseTarget):
     """Send cases to an ASGI ``app`` in process; ``send(case)`` returns an ``Exchange``.
 
     Headers: Content-Type and OpenAI-Beta from ``contract`` (default: the
@@ -92,12 +91,6 @@ class ASGITarget:
         self.base_url = base_url.rstrip("/")
         self._loop = _Loop()
         self._close = weakref.finalize(self, self._loop.close)
-
-    def __enter__(self) -> ASGITarget:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         self._close()

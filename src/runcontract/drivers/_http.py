@@ -9,15 +9,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
+from .._core import BaseTarget, Case, Exchange
 from .._errors import TargetUnreachable
 from ..contract import Contract, load_contract
-from ..strategies import Case
-from ._exchange import Exchange
 from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
 
 __all__ = [
@@ -101,7 +99,7 @@ class RateLimiter:
         return max(0.0, delay)
 
 
-class HTTPTarget:
+class HTTPTarget(BaseTarget):
     """Send cases to ``base_url`` over HTTP; ``send(case)`` returns an ``Exchange``, never raises for the network.
 
     ``base_url`` is the origin (``https://api.example.com``); a trailing
@@ -149,14 +147,6 @@ class HTTPTarget:
             follow_redirects=False,
             transport=transport if transport is not None else _transport(),
         )
-
-    def __enter__(self) -> HTTPTarget:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         self._client.close()

@@ -1,8 +1,8 @@
 """Reports: JSON, JUnit XML, HTML and curl reproduction lines."""
 
+from .._core import Coverage, Failure, Report, curl_line, payload_size
 from ._html import to_html, write_html
 from ._junit import to_junit, write_junit
-from ._model import Coverage, Failure, Report, curl_line, payload_size
 
 __all__ = [
     "Coverage",

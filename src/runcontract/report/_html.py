@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._model import Coverage, Failure, Report, _atomic_write
+from .._core import Coverage, Failure, Report, atomic_write
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -393,4 +393,4 @@ def to_html(report: Report, contract: Contract | None = None) -> str:
 
 def write_html(report: Report, path: str | os.PathLike[str], contract: Contract | None = None) -> None:
     """Write :func:`to_html` to ``path`` atomically (a temporary file, then a rename)."""
-    _atomic_write(path, to_html(report, contract))
+    atomic_write(path, to_html(report, contract))

@@ -6,7 +6,7 @@ import json
 import os
 from xml.etree import ElementTree as ET
 
-from ._model import Report, _atomic_write
+from .._core import Report, atomic_write
 
 __all__ = ["to_junit", "write_junit"]
 
@@ -49,4 +49,4 @@ def to_junit(report: Report) -> str:
 
 
 def write_junit(report: Report, path: str | os.PathLike[str]) -> None:
-    _atomic_write(path, to_junit(report))
+    atomic_write(path, to_junit(report))

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..drivers._exchange import Exchange
+from .._core import Exchange
 
 __all__ = ["DEAD_TARGET", "CircuitBreaker", "TargetDead", "unhealthy"]
 

@@ -33,10 +33,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
+from .._core import Case, Failure
 from .._errors import EXIT_CONFIG, RuncontractError, UsageError
 from ..contract import Contract
-from ..report import Failure
-from ..strategies._case import Case
 from ._memory import FailureStore
 
 __all__ = [

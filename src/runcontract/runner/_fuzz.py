@@ -21,15 +21,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from .._core import Case, Exchange, Failure, Report, Target, curl_line, redact_headers
 from .._errors import RuncontractError, RuncontractWarning, UsageError
-from ..checks import ENDPOINT_CHECKS, CheckContext
-from ..checks._endpoint import DEFAULT_CHECKS
+from ..checks import DEFAULT_CHECKS, ENDPOINT_CHECKS, CheckContext
 from ..contract import Contract
-from ..drivers._exchange import Exchange, redact_headers
-from ..report import Failure, Report, curl_line
-from ..strategies._case import Case
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from ._database import Database, TolerantExampleDatabase, open_database
 from ._memory import case_for, replay_key
@@ -65,12 +62,6 @@ def request_interrupt() -> None:
     callback): the CLI's handler calls this as well, so the run stops anyway.
     """
     _INTERRUPT.set()
-
-
-class Target(Protocol):
-    """Anything that sends a Case and returns the Exchange (drivers implement it)."""
-
-    def send(self, case: Case) -> Exchange: ...
 
 
 @dataclass
@@ -260,8 +251,7 @@ class _Loop:
 
         Returns True when at least one single-limit payload was refused too.
         """
-        from ..strategies import with_registered_ids
-        from ..strategies._boundary import boundary_cases
+        from ..strategies import boundary_cases, with_registered_ids
 
         fields = set(combined.payload) if isinstance(combined.payload, dict) else set()
         singles = [

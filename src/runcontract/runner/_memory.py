@@ -14,9 +14,8 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .._core import Case, Failure
 from ..contract import Contract
-from ..report import Failure
-from ..strategies._case import Case
 
 __all__ = ["FailureStore", "case_for", "load_failure_files", "replay_key"]
 

@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import _errors
+from .._core import BaseTarget, Case, Coverage, Exchange, Report, Target
 from .._errors import RuncontractError, UsageError
 from ..contract import Contract
-from ..report import Coverage, Report
 from ._database import Database, DatabaseUnavailable, open_database
-from ._fuzz import FuzzSettings, Target, run_endpoint
+from ._fuzz import FuzzSettings, run_endpoint
 
 __all__ = [
     "AppTargetFactory",
@@ -76,7 +76,7 @@ class HTTPTargetFactory:
     thread_id: str | None = None
 
     def __call__(self, contract: Contract) -> Target:
-        from .._api import make_target
+        from ..drivers import make_target
 
         target, _ = make_target(
             contract,
@@ -113,19 +113,17 @@ class AppTargetFactory:
         return f"ASGI app {getattr(self.app_factory, '__name__', type(self.app_factory).__name__)}"
 
 
-class _FixedThread:
+class _FixedThread(BaseTarget):
     """Send every case to one thread (a staging thread that exists)."""
 
-    def __init__(self, target: Any, thread_id: str) -> None:
+    def __init__(self, target: Target, thread_id: str) -> None:
         self.target, self.thread_id = target, thread_id
 
-    def send(self, case: Any) -> Any:
+    def send(self, case: Case) -> Exchange:
         return self.target.send(dataclasses.replace(case, thread_id=self.thread_id))
 
     def close(self) -> None:
-        close = getattr(self.target, "close", None)
-        if callable(close):
-            close()
+        self.target.close()
 
 
 @dataclass
@@ -195,7 +193,7 @@ def _detach() -> None:
 def _worker_main(job: _Job, results: Any) -> None:
     """The body of one worker process: fuzz, and send snapshots and the final Report."""
     index = job.index
-    target: Any = None
+    target: Target | None = None
     try:
         _detach()
         # From here on a SIGINT from the parent is handled: say so, then look whether one was due already.
@@ -227,10 +225,9 @@ def _worker_main(job: _Job, results: Any) -> None:
     except BaseException:
         results.put(("crash", index, traceback.format_exc()))
     finally:
-        close = getattr(target, "close", None)
-        if callable(close):
+        if target is not None:
             with contextlib.suppress(Exception):
-                close()
+                target.close()
 
 
 def merge_reports(

@@ -6,9 +6,10 @@ in small overridable methods (faulty variants subclass it and use
 it in a thread on a free loopback port.
 """
 
+from ..contract import DEFAULT_MODEL, run_for
 from ._app import build_app, create_app, thread_id_from_scope
 from ._background import BackgroundServer, serve
-from ._service import DEFAULT_MODEL, Answer, ApiError, RunsService, param_from_pointer, run_for
+from ._service import Answer, ApiError, RunsService, param_from_pointer
 
 __all__ = [
     "DEFAULT_MODEL",

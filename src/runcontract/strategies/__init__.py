@@ -13,9 +13,9 @@ All are built from the contract's canonical request schema, so they work for the
 bundled contracts and for ``load_contract(path)`` alike, and are cached per contract.
 """
 
+from .._core import Case
 from ._api import invalid_requests, requests, valid_requests
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
-from ._case import Case
 from ._plan import boundary_examples, boundary_plan, boundary_requests, with_registered_ids
 from ._registry import (
     FieldRegistry,

@@ -17,11 +17,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .._core import Case
 from .._errors import UsageError
-from ..contract import Contract, load_contract
-from ..contract._overlays import walk_fields
+from ..contract import Contract, load_contract, walk_fields
 from ._build import Builder, Strategy
-from ._case import Case
 from ._registry import THREAD_ID, FieldRegistry, check_strategy, current_registry
 from ._values import choice, thread_ids
 

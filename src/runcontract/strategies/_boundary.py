@@ -17,10 +17,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..contract import Constraint, Contract
-from ..contract._catalogue import UNICODE, UNION_TAG, UNION_TAG_REQUIRED, UNION_TYPE, discriminator
-from ..contract._schema import NULL, Schema
-from ..contract._validator import type_matches
+from ..contract import (
+    NULL,
+    UNICODE,
+    UNION_TAG,
+    UNION_TAG_REQUIRED,
+    UNION_TYPE,
+    Constraint,
+    Contract,
+    Schema,
+    discriminator,
+    type_matches,
+)
 
 __all__ = ["BoundaryCase", "boundary_cases", "minimal_instance"]
 
@@ -127,7 +135,7 @@ def _embed(schema: Schema, steps: tuple[Any, ...], make: Callable[[], Any]) -> A
 
 
 def _wrong_types(allowed: Any) -> list[Any]:
-    from ..contract._schema import json_type
+    from ..contract import json_type
 
     return [s for s in _SAMPLES if not type_matches(allowed, json_type(s))]
 

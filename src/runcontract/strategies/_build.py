@@ -29,10 +29,20 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .._errors import ContractError
-from ..contract import Constraint, Contract
-from ..contract._catalogue import UNICODE, UNION_TAG, UNION_TAG_REQUIRED, UNION_TYPE, SchemaPath, discriminator
-from ..contract._schema import NULL, Schema, union_branches
-from ..contract._validator import type_matches
+from ..contract import (
+    NULL,
+    UNICODE,
+    UNION_TAG,
+    UNION_TAG_REQUIRED,
+    UNION_TYPE,
+    Constraint,
+    Contract,
+    Schema,
+    SchemaPath,
+    discriminator,
+    type_matches,
+    union_branches,
+)
 from ._boundary import _CLASS_RE, _HOMOGLYPHS, _class_chars
 from ._values import (
     ID_CHARS,

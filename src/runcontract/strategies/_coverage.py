@@ -10,8 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..contract import Constraint, Contract
-from ..contract._catalogue import UNICODE
+from ..contract import UNICODE, Constraint, Contract
 from ._boundary import _CLASS_RE
 
 __all__ = ["limits_reached", "values_at"]

@@ -20,12 +20,12 @@ from typing import Any, TypeVar
 from hypothesis import example
 from hypothesis import strategies as st
 
+from .._core import Case
 from .._errors import UsageError
 from ..contract import Contract
 from ._api import resolve_contract
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
 from ._build import label_for
-from ._case import Case
 from ._registry import THREAD_ID, FieldRegistry, resolve_registered
 from ._values import RESERVED_THREAD_IDS
 

@@ -14,15 +14,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..checks._client import Captured
+from .._core import Captured
+from ..contract import run_for
 
 __all__ = ["LoopbackRecorder", "answer_for", "build_run"]
 
 
 def build_run(payload: Any, thread_id: str, version: str = "v2") -> dict[str, Any]:
     """A plausible Run object for ``payload`` (any JSON value: invalid payloads get defaults)."""
-    from ..server import run_for
-
     return run_for(payload, thread_id, version=version, run_id="run_runcontract0000000000", now=int(time.time()))
 
 

@@ -1,4 +1,12 @@
-"""Failures and the Report: what a run found, in a shape every front end shares."""
+"""The shared types every layer speaks, with no third-party imports.
+
+``Case`` (what to send), ``Exchange`` (one endpoint round trip), ``Captured``
+(one request a client sent), ``Failure``/``Report`` (what a run found) and the
+``Target`` protocol live here so that contract, strategies, drivers, checks,
+runner and report can share them without importing each other (importing
+``runcontract.report`` or ``runcontract.drivers`` must not load Hypothesis).
+The public packages re-export these names; import them from there.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +16,179 @@ import shlex
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal, Protocol, TypeVar
 
-from ..drivers._exchange import Exchange, redact_headers
-from ..strategies._case import Case
+__all__ = [
+    "BaseTarget",
+    "Captured",
+    "Case",
+    "Coverage",
+    "Exchange",
+    "Expected",
+    "Failure",
+    "Report",
+    "Target",
+    "atomic_write",
+    "curl_line",
+    "payload_size",
+    "redact_headers",
+]
 
-__all__ = ["Coverage", "Failure", "Report", "curl_line", "payload_size"]
+# ---------------------------------------------------------------- what is sent
+
+Expected = Literal["valid", "invalid"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A payload, the thread it is sent to, and what the contract says of it.
+
+    ``constraint`` is the catalogue id an invalid case breaks (None for valid
+    cases); ``label`` names the violation class (``boundary``, ``wrong-type``,
+    ``enum-near-miss``, ...) or, for valid cases, what the payload exercises.
+    ``origin`` says where it came from: ``boundary``, ``random`` or ``replay``.
+    ``covers`` lists the catalogue ids whose limit the payload sits at (a
+    boundary-plan valid case combines many) or breaks (an invalid case: its
+    ``constraint``); empty for random valid cases.
+    """
+
+    payload: Any
+    thread_id: str = "thread_abc123"
+    expected: Expected = "valid"
+    constraint: str | None = None
+    label: str = ""
+    origin: str = "random"
+    query: dict[str, Any] = field(default_factory=dict)
+    covers: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return self.expected == "valid"
+
+
+# ---------------------------------------------------------------- what came back
+
+_SECRET_HEADERS = frozenset(
+    {"authorization", "api-key", "x-api-key", "openai-api-key", "proxy-authorization", "cookie"}
+)
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    """A copy with credentials replaced; never log or report unredacted headers."""
+    out = {}
+    for name, value in headers.items():
+        if name.lower() in _SECRET_HEADERS:
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            out[name] = f"{scheme} [REDACTED]".strip()
+        else:
+            out[name] = value
+    return out
+
+
+@dataclass
+class Exchange:
+    """One request and its answer (or the transport error instead of one).
+
+    ``events`` holds parsed server-sent events when the answer was an event
+    stream; ``error`` is set when no complete answer arrived (refused, reset,
+    timed out, truncated) and then ``status`` is 0.
+    """
+
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed: float = 0.0
+    error: str | None = None
+    events: list[tuple[str, str]] | None = None
+
+    @property
+    def content_type(self) -> str:
+        for name, value in self.headers.items():
+            if name.lower() == "content-type":
+                return value.split(";")[0].strip().lower()
+        return ""
+
+    def json(self) -> Any:
+        """The answer body as JSON; raises ValueError when it is not JSON."""
+        return json.loads(self.body)
+
+    def excerpt(self, limit: int = 500) -> str:
+        text = self.body[:limit].decode("utf-8", "replace")
+        return text + ("..." if len(self.body) > limit else "")
+
+
+@dataclass(frozen=True)
+class Captured:
+    """One request as it reached the recorder: the raw request target, headers and body bytes."""
+
+    method: str
+    target: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def raw_path(self) -> str:
+        return self.target.partition("?")[0]
+
+    @property
+    def query(self) -> str:
+        return self.target.partition("?")[2]
+
+    def header(self, name: str) -> str | None:
+        low = name.lower()
+        for key, value in self.headers:
+            if key.lower() == low:
+                return value
+        return None
+
+    def header_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.headers}
+
+
+# ---------------------------------------------------------------- where it is sent
+
+_T = TypeVar("_T", bound="BaseTarget")
+
+
+class Target(Protocol):
+    """Anything that sends a Case and returns the Exchange (drivers implement it).
+
+    Like httpx's ``BaseTransport``: ``close()`` releases what the target holds
+    (a connection pool, an event loop), and ``with target:`` closes it on exit.
+    """
+
+    def send(self, case: Case) -> Exchange: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Any: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+
+class BaseTarget:
+    """A base for targets (a subclass adds ``send``): ``close()`` does nothing unless overridden, ``with`` closes."""
+
+    def close(self) -> None:
+        """Release what the target holds; closing twice is harmless."""
+
+    def __enter__(self: _T) -> _T:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# ---------------------------------------------------------------- what a run found
 
 
 def payload_size(payload: Any) -> int:
@@ -173,10 +348,10 @@ class Report:
         return text
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
-        _atomic_write(path, self.to_json())
+        atomic_write(path, self.to_json())
 
 
-def _atomic_write(path: str | os.PathLike[str], text: str) -> None:
+def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     """Write through a temporary file so an interrupted run never leaves half a report."""
     target = os.fspath(path)
     directory = os.path.dirname(target) or "."

@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from ..checks._client import Captured
+from .._core import Captured
 from ._recorder import answer_for
 
 __all__ = [
