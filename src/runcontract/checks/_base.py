@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..contract import Contract
 from ..drivers._exchange import Exchange
 from ..strategies._case import Case
 
-__all__ = ["Check", "CheckContext", "Problem"]
+__all__ = ["Check", "CheckContext", "Problem", "registry"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,11 @@ class CheckContext:
 
 
 Check = Callable[[CheckContext], "Problem | None"]
+
+
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def registry(*checks: _C) -> dict[str, _C]:
+    """Checks by name, in order; the name is the function's own, so docs, options and code agree."""
+    return {check.__name__: check for check in checks}

@@ -18,7 +18,7 @@ from urllib.parse import unquote
 from ..contract import Contract
 from ..contract._schema import Schema
 from ..strategies._case import Case
-from ._base import Problem
+from ._base import Problem, registry
 
 __all__ = [
     "CLIENT_CHECKS",
@@ -344,10 +344,6 @@ def wire_format(ctx: ClientContext) -> Problem | None:
     return None
 
 
-CLIENT_CHECKS: Mapping[str, ClientCheck] = {
-    "client_accepts_valid": client_accepts_valid,
-    "client_no_crash": client_no_crash,
-    "serialization_fidelity": serialization_fidelity,
-    "wire_format": wire_format,
-    "client_agrees": client_agrees,
-}
+CLIENT_CHECKS: Mapping[str, ClientCheck] = registry(
+    client_accepts_valid, client_no_crash, serialization_fidelity, wire_format, client_agrees
+)
