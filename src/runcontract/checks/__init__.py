@@ -1,7 +1,7 @@
 """Checks: the oracles that decide whether an answer (or a client's request) agrees with the contract."""
 
 from ._base import Check, CheckContext, Problem
-from ._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext
+from ._client import CLIENT_CHECKS, Captured, ClientCheck, ClientContext, wire_problems
 from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "ClientCheck",
     "ClientContext",
     "Problem",
+    "wire_problems",
 ]
