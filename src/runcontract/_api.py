@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import _options
 from ._errors import UsageError
+from ._options import DEFAULT_API_KEY_ENV, DEFAULT_VERSION
 from .contract import Contract, load_contract
 from .report import Report
 from .runner import FuzzSettings, run_endpoint
@@ -31,8 +33,7 @@ def make_target(
     if base_url is not None and app is not None:
         raise UsageError("give base_url or app, not both")
     if base_url is not None:
-        if not base_url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+        base_url = _options.base_url(base_url)
         from .drivers._http import default_rate
 
         rate = default_rate(base_url, rate)  # conservative for any host that is not loopback
@@ -63,13 +64,13 @@ def check_endpoint(
     headers: Mapping[str, str] | None = None,
     contract: Contract | None = None,
     spec: str | os.PathLike[str] | None = None,
-    version: str = "v2",
+    version: str = DEFAULT_VERSION,
     max_examples: int = 200,
     duration: float | None = None,
     checks: Iterable[str] | None = None,
     seed: int | None = None,
     accepted_invalid: Iterable[int] = (400,),
-    api_key_env: str | None = "OPENAI_API_KEY",
+    api_key_env: str | None = DEFAULT_API_KEY_ENV,
     rate: float | None = None,
     database: str | Path | None = None,
 ) -> Report:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from . import _options
 from ._errors import RuncontractError, TargetUnreachable, UsageError
 from .contract import Contract, load_contract
 from .strategies import FieldRegistry
@@ -59,8 +60,7 @@ class StagingResources:
         timeout: float = 30.0,
         client: Any = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+        base_url = _options.base_url(base_url)
         from .drivers._wire import request_headers
 
         self.base_url = base_url.rstrip("/")

@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
+from . import _options
 from ._errors import EXIT_CONFIG, EXIT_DISAGREEMENT, EXIT_OK, EXIT_UNREACHABLE, RuncontractError, UsageError
+from ._options import DEFAULT_API_KEY_ENV, DEFAULT_DATABASE, DEFAULT_VERSION, VERSIONS, parse_duration
 
 __all__ = ["main", "parse_duration"]
 
@@ -55,60 +56,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"runcontract: error: {message} (see runcontract {self.prog.split()[-1]} --help)\n")
 
 
-def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``30m``, ``2h``, ``1h30m`` -> seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not text.strip() or not match or not any(match.groups()):
-        raise UsageError(f"bad duration {text!r} (examples: 90s, 30m, 2h)")
-    h, m, s = (float(g) if g else 0.0 for g in match.groups())
-    total = h * 3600 + m * 60 + s
-    if total <= 0:
-        raise UsageError(f"duration must be positive, got {text!r}")
-    return total
+_T = TypeVar("_T")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+def _arg(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """An argparse ``type`` from an _options parser: its UsageError becomes argparse's one-line error."""
+
+    def convert(text: str) -> _T:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def _rate(text: str) -> float:
-    """``--rate``: requests per second; ``0``, ``unlimited`` or ``none`` for no cap."""
-    if text.strip().lower() in ("unlimited", "none", "off", "0"):
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected requests per second or 'unlimited', got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a rate >= 0, got {text!r}")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+_positive_int = _arg(_options.whole_number)
+_positive_float = _arg(_options.positive_number)
+_rate = _arg(_options.parse_rate)  # requests per second; 0, "unlimited" or "none" for no cap
+_duration = _arg(parse_duration)
 
 
 def _contract_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--contract", choices=("v1", "v2"), default="v2", help="contract version (default v2)")
+    parser.add_argument(
+        "--contract", choices=VERSIONS, default=DEFAULT_VERSION, help=f"contract version (default {DEFAULT_VERSION})"
+    )
     parser.add_argument("--spec", help="OpenAPI 3.0/3.1 document (path or URL) to take createRun's schemas from")
 
 
@@ -131,7 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--seed", type=int, help="random seed (printed in the report)")
     fuzz.add_argument(
         "--db",
-        default=".runcontract",
+        default=DEFAULT_DATABASE,
         help="where failures are kept and replayed from: a directory or redis://host:port/N ('' to disable)",
     )
     fuzz.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
@@ -153,9 +125,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _target_args(replay)
     replay.add_argument(
         "--db",
-        default=".runcontract",
+        default=DEFAULT_DATABASE,
         help="replay <DB>/failures/<contract version>/*.json, or the failures kept in a redis:// URL "
-        "(default .runcontract)",
+        f"(default {DEFAULT_DATABASE})",
     )
     replay.add_argument("--prune", action="store_true", help="delete the saved files of failures that are fixed")
     _report_args(replay)
@@ -191,7 +163,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help="live target, e.g. https://staging.example.com (default: embedded server)")
-    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, help="environment variable holding the API key")
     parser.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra request header")
     parser.add_argument("--thread-id", help="send every request to this thread (default: generated ids)")
     parser.add_argument("--checks", default="all", help="comma-separated checks to run (default: all)")
@@ -351,23 +323,7 @@ def _headers(raw: list[str]) -> dict[str, str]:
 def _checks(text: str) -> tuple[str, ...]:
     from .checks import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
-    if text.strip() in ("", "all"):
-        return DEFAULT_CHECKS
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in ENDPOINT_CHECKS:
-            raise UsageError(f"unknown check {name!r} (known: {', '.join(ENDPOINT_CHECKS)})")
-    return names
-
-
-def _statuses(text: str) -> frozenset[int]:
-    try:
-        values = frozenset(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise UsageError(f"bad --accept-status {text!r} (expected e.g. 400,422)") from None
-    if not values or any(not 400 <= v < 500 for v in values):
-        raise UsageError(f"--accept-status takes 4xx codes, got {text!r}")
-    return values
+    return _options.parse_checks(text, ENDPOINT_CHECKS, DEFAULT_CHECKS)
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
@@ -375,7 +331,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
     return FuzzSettings(
         checks=_checks(args.checks),
-        accepted_invalid=_statuses(args.accept_status),
+        accepted_invalid=_options.parse_statuses(args.accept_status),
         api_key_env=args.api_key_env,
         breaker_threshold=args.breaker,
         breaker_window=args.breaker_window,
@@ -397,8 +353,7 @@ def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tu
         server = stack.enter_context(BackgroundServer(contract=contract))
         os.environ.setdefault(args.api_key_env, "sk-runcontract-local")
         return server.base_url, headers, f"embedded reference server ({server.base_url})"
-    if not base_url.startswith(("http://", "https://")):
-        raise UsageError(f"base URL must start with http:// or https://, got {base_url!r}")
+    base_url = _options.base_url(base_url, what="--base-url")
     return base_url, headers, base_url
 
 

@@ -106,6 +106,7 @@ class Endpoint:
 
     def check(self, **kwargs: Any) -> Any:
         from ._api import check_endpoint
+        from ._options import DEFAULT_DATABASE
         from .strategies import load_registrations
 
         load_registrations(self._config.rootpath / "strategies")
@@ -113,7 +114,7 @@ class Endpoint:
             "contract": self.contract,
             "max_examples": self.settings.budget,
             "api_key_env": self.settings.api_key_env,
-            "database": ".runcontract",
+            "database": DEFAULT_DATABASE,
         }
         options.update(self.overrides)
         options.update(kwargs)
@@ -218,7 +219,7 @@ def endpoint_tests(**kwargs: Any) -> Any:
         import runcontract
         test_runs_endpoint = runcontract.endpoint_tests(max_examples=300)
     """
-    from .checks._endpoint import DEFAULT_CHECKS
+    from .checks import DEFAULT_CHECKS
 
     checks = tuple(kwargs.get("checks") or DEFAULT_CHECKS)
     key = f"endpoint:{sorted(kwargs.items())!r}"
@@ -237,7 +238,7 @@ def endpoint_tests(**kwargs: Any) -> Any:
 
 def client_tests(send: Any, **kwargs: Any) -> Any:
     """One pytest test per client check for ``send(base_url, thread_id, payload)``."""
-    from .checks._client import CLIENT_CHECKS
+    from .checks import CLIENT_CHECKS
 
     checks = tuple(kwargs.get("checks") or CLIENT_CHECKS)
     key = f"client:{id(send)}:{sorted(kwargs.items())!r}"
