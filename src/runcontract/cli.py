@@ -210,39 +210,12 @@ def _finish(report: Any, args: argparse.Namespace, contract: Any) -> int:
     SIGINT and SIGTERM are held off while this runs, so that a second Ctrl-C
     cannot leave a report half written (each is written atomically as well).
     """
+    from .report import print_summary, write_reports
+
     with _SignalsHeld():
-        _write_reports(report, args, contract)
-        _summary(report)
+        write_reports(report, json=args.report_json, junit=args.junit, html=args.html, contract=contract)
+        print_summary(report)
         return _exit_code(report)
-
-
-def _write_reports(report: Any, args: argparse.Namespace, contract: Any) -> None:
-    from .report import to_junit, write_html, write_junit
-
-    # Fuzzed payloads can hold lone surrogates, which UTF-8 cannot encode: the JSON
-    # then escapes every non-ASCII character, and the XML writes them as \udXXX text.
-    if args.report_json:
-        try:
-            report.write_json(args.report_json)
-        except UnicodeEncodeError:
-            _write_text(args.report_json, json.dumps(report.to_dict(), indent=2, ensure_ascii=True, default=str))
-    if args.junit:
-        try:
-            write_junit(report, args.junit)
-        except UnicodeEncodeError:
-            _write_text(args.junit, to_junit(report).encode("utf-8", "backslashreplace").decode("utf-8"))
-    if args.html:
-        write_html(report, args.html, contract)
-
-
-def _write_text(path: str, text: str) -> None:
-    """Write ``text`` through a temporary file, so that nothing is ever half written."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def _exit_code(report: Any) -> int:
@@ -374,6 +347,7 @@ def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> t
 
 def _fuzz(args: argparse.Namespace) -> int:
     from .contract import load_contract
+    from .report import Progress
     from .runner import run_endpoint
 
     duration = parse_duration(args.duration) if args.duration else None
@@ -387,7 +361,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         return _fuzz_workers(args, contract, settings)
     with ExitStack() as stack:
         target, name = _open_target(args, contract, stack)
-        progress = _Progress(
+        progress = Progress(
             enabled=not args.quiet and sys.stderr.isatty(), total=None if duration else args.max_examples
         )
         settings.progress = progress.update
@@ -418,6 +392,7 @@ def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .contract import load_contract
+    from .report import print_replay
     from .runner._database import is_redis_url, open_database, redact_url
     from .runner._fuzz import replay_endpoint
     from .runner._memory import load_failure_files
@@ -448,107 +423,12 @@ def _replay(args: argparse.Namespace) -> int:
         target, name = _open_target(args, contract, stack)
         report, outcomes = replay_endpoint(target, contract, saved, settings, target_name=name)
         code = _finish(report, args, contract)
-    _replay_table(outcomes)
+    print_replay(outcomes)
     if args.prune and not report.interrupted and not report.aborted:
         for outcome in outcomes:
             if outcome.sent and not outcome.now and outcome.source:
                 Path(outcome.source).unlink(missing_ok=True)
     return code
-
-
-def _replay_table(outcomes: list[Any]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    if not outcomes:
-        return
-    table = Table(title="saved failures replayed")
-    table.add_column("outcome")
-    table.add_column("saved check [constraint]")
-    table.add_column("file", overflow="fold")
-    for o in outcomes:
-        style = "red" if o.reproduced else ("yellow" if o.now or not o.sent else "green")
-        table.add_row(
-            f"[{style}]{o.status}[/{style}]",
-            escape(_printable(f"{o.saved.check} [{o.saved.constraint or '-'}]")),
-            escape(o.source or "-"),
-        )
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(table)
-    still = sum(1 for o in outcomes if o.reproduced)
-    console.print(f"{still} of {len(outcomes)} saved failure(s) reproduce")
-
-
-class _Progress:
-    """A rich progress bar on a terminal; nothing otherwise."""
-
-    def __init__(self, *, enabled: bool, total: int | None) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
-        self._total = total
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("[bold]fuzzing"),
-                BarColumn(),
-                TextColumn("{task.fields[requests]} requests"),
-                TextColumn("{task.fields[failures]} failures"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.__enter__()
-            self._task = self._bar.add_task("fuzz", total=None, requests=0, failures=0)
-        return self
-
-    def update(self, report: Any) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, requests=report.requests, failures=len(report.failures), advance=1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-
-def _printable(text: str) -> str:
-    """``text`` with lone surrogates (fuzzed on purpose) written as ``\\udXXX``: UTF-8 output cannot carry them."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _summary(report: Any) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=True)
-    covered = sum(1 for c in report.coverage.values() if c.at and c.past)
-    table = Table(title=f"runcontract: {report.target}", show_lines=False)
-    table.add_column("check")
-    table.add_column("failures", justify="right")
-    for check in report.checks:
-        n = sum(1 for f in report.failures if f.check == check)
-        table.add_row(check, f"[red]{n}[/red]" if n else "0")
-    console.print(table)
-    console.print(
-        f"contract {report.contract}; seed {report.seed}; {report.requests} requests in {report.duration_s:.1f}s; "
-        f"{covered} constraints tried on both sides" + ("; [yellow]interrupted[/yellow]" if report.interrupted else "")
-    )
-    for f in report.failures:
-        payload = json.dumps(f.payload, ensure_ascii=False, default=str)
-        head = _printable(f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}")
-        console.print(f"\n[bold red]FAIL[/bold red] {escape(head)}")
-        console.print(f"  thread_id: {f.thread_id!r}", markup=False)
-        console.print(_printable(f"  payload:   {payload[:600]}{'...' if len(payload) > 600 else ''}"), markup=False)
-        console.print(_printable(f"  response:  {f.response_excerpt[:300]}"), markup=False)
-        console.print(_printable(f"  reproduce: {f.curl[:2000]}"), markup=False)
-    verdict = "[green]the contract holds[/green]" if report.ok else f"[red]{len(report.failures)} disagreement(s)[/red]"
-    console.print(f"\n{verdict}")
 
 
 def _serve(args: argparse.Namespace) -> int:

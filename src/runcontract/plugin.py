@@ -186,18 +186,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _format_failures(failures: list[Any]) -> str:
-    import json
+    from .report import failure_lines
 
-    lines = []
-    for f in failures:
-        lines += [
-            f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}",
-            f"  thread_id: {f.thread_id!r}",
-            f"  payload:   {json.dumps(f.payload, ensure_ascii=False, default=str)[:2000]}",
-            f"  response:  {f.response_excerpt[:500]}",
-            f"  reproduce: {f.curl[:3000]}",
-        ]
-    return "\n".join(lines)
+    # The console's format, with room for more: a test's failure text is read on its own.
+    return "\n".join(line for f in failures for line in failure_lines(f, payload=2000, response=500, curl=3000))
 
 
 def _cached_run(request: pytest.FixtureRequest, key: str, run: Any) -> Any:

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ._model import Coverage, Failure, Report, _atomic_write
+from ._model import Coverage, Failure, Report
+from ._write import atomic_write, printable
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -127,8 +128,7 @@ _CSP = (
 
 def _clean(value: Any) -> str:
     """``str(value)`` that the UTF-8 encoder accepts: lone surrogates become ``\\udXXX``."""
-    text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return printable(value if isinstance(value, str) else str(value))
 
 
 def _e(value: Any) -> str:
@@ -393,4 +393,4 @@ def to_html(report: Report, contract: Contract | None = None) -> str:
 
 def write_html(report: Report, path: str | os.PathLike[str], contract: Contract | None = None) -> None:
     """Write :func:`to_html` to ``path`` atomically (a temporary file, then a rename)."""
-    _atomic_write(path, to_html(report, contract))
+    atomic_write(path, to_html(report, contract))

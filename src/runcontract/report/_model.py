@@ -12,6 +12,7 @@ from typing import Any
 
 from ..drivers._exchange import Exchange, redact_headers
 from ..strategies._case import Case
+from ._write import atomic_write
 
 __all__ = ["Coverage", "Failure", "Report", "curl_line", "payload_size"]
 
@@ -177,15 +178,4 @@ class Report:
         return text
 
     def write_json(self, path: str | os.PathLike[str]) -> None:
-        _atomic_write(path, self.to_json())
-
-
-def _atomic_write(path: str | os.PathLike[str], text: str) -> None:
-    """Write through a temporary file so an interrupted run never leaves half a report."""
-    target = os.fspath(path)
-    directory = os.path.dirname(target) or "."
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{target}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
+        atomic_write(path, self.to_json())
