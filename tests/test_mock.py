@@ -99,3 +99,54 @@ def test_a_faulty_consumer_is_caught():
                 consumer(m.openai_client())
             except Exception:
                 pass
+
+
+# ------------------------------------------------- the wire rules shared with the client check wire_format
+
+
+def test_beta_header_may_list_other_betas():
+    with runcontract.mock() as m:
+        answer = httpx.Client(transport=m.transport()).post(
+            "https://x/v1/threads/t/runs",
+            json={"assistant_id": "a"},
+            headers={**HEADERS, "OpenAI-Beta": "assistants=v2, foo=1"},
+        )
+    assert answer.status_code == 200 and m.calls[0].wire == []
+
+
+@pytest.mark.parametrize(
+    ("headers", "problem"),
+    [
+        ({"Authorization": "Bearer k"}, "no OpenAI-Beta header"),
+        ({**HEADERS, "OpenAI-Beta": "assistants=v1, foo=1"}, "expected 'assistants=v2'"),
+        ({**HEADERS, "Content-Type": "application/json; charset=latin-1"}, "charset 'latin-1'"),
+    ],
+)
+def test_mock_refuses_what_the_client_check_refuses(headers, problem):
+    m = runcontract.mock()
+    httpx.Client(transport=m.transport()).post(
+        "https://x/v1/threads/t/runs", json={"assistant_id": "a"}, headers=headers
+    )
+    assert any(problem in w for w in m.calls[0].wire), m.calls[0].wire
+    with pytest.raises(AssertionError, match="wire: "):
+        m.assert_no_violations()
+
+
+def test_mock_behind_another_base_path():
+    with runcontract.mock(base_url="https://proxy.example/openai/v1") as m:
+        answer = httpx2.Client(transport=m.httpx2_transport()).post(
+            "https://proxy.example/openai/v1/threads/t%2F1/runs", json={"assistant_id": "a"}, headers=HEADERS
+        )
+    assert answer.status_code == 200 and m.calls[0].thread_id == "t/1"
+
+
+def test_wire_problems_lists_every_rule_broken_in_order():
+    from runcontract.checks import Captured, wire_problems
+
+    contract = runcontract.load_contract()
+    sent = Captured("PUT", "/v1/threads/a b/runs", (("Content-Type", "text/plain"),), b"\xff")
+    found = [p.constraint for p in wire_problems(contract, sent)]
+    assert found == ["method", "path", "content-type", "encoding", "openai-beta", "authorization"]
+    good = Captured("POST", "/v1/threads/t%2F1/runs", (("content-type", "application/json"), *HEADERS.items()), b"{}")
+    assert wire_problems(contract, good, thread_id="t/1") == []
+    assert [p.constraint for p in wire_problems(contract, good, thread_id="t")] == ["path"]

@@ -88,7 +88,8 @@ def test_ctrl_c_during_fuzz_prints_nothing_from_the_embedded_server(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # well into the run: requests in flight
+    _wait_until_serving(proc.pid)
+    time.sleep(2)  # well into the run: requests in flight
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, 1, 130), err
@@ -96,6 +97,20 @@ def test_ctrl_c_during_fuzz_prints_nothing_from_the_embedded_server(tmp_path):
     assert "ClientDisconnect" not in err + out
     # Nothing but runcontract's own lines on stderr.
     assert all(line.startswith("runcontract:") for line in err.splitlines() if line.strip()), err
+
+
+def _wait_until_serving(pid: int, timeout: float = 60.0) -> None:
+    """Until the embedded server's thread runs (on a loaded machine the imports alone can take seconds)."""
+    status = Path(f"/proc/{pid}/status")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not status.exists():
+            pytest.skip("needs /proc to see the run start")
+        threads = next((line for line in status.read_text().splitlines() if line.startswith("Threads:")), "")
+        if int(threads.split()[1] or 1) >= 2:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the fuzz run did not start its embedded server")
 
 
 # ------------------------------------------------------------- marker keywords

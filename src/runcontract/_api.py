@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._options import DEFAULT_API_KEY_ENV, DEFAULT_VERSION
 from .contract import Contract, load_contract
 from .drivers import make_target
 from .report import Report
@@ -22,13 +23,13 @@ def check_endpoint(
     headers: Mapping[str, str] | None = None,
     contract: Contract | None = None,
     spec: str | os.PathLike[str] | None = None,
-    version: str = "v2",
+    version: str = DEFAULT_VERSION,
     max_examples: int = 200,
     duration: float | None = None,
     checks: Iterable[str] | None = None,
     seed: int | None = None,
     accepted_invalid: Iterable[int] = (400,),
-    api_key_env: str | None = "OPENAI_API_KEY",
+    api_key_env: str | None = DEFAULT_API_KEY_ENV,
     rate: float | None = None,
     database: str | Path | None = None,
 ) -> Report:

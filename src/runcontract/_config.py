@@ -8,17 +8,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import _options
 from ._errors import UsageError
+from ._options import DEFAULT_API_KEY_ENV, DEFAULT_VERSION, VERSIONS
 from ._profiles import PROFILES
-from ._urls import check_base_url
 
 __all__ = ["KEYS", "PluginConfig", "read_pyproject"]
 
 # key -> help; the option is --runcontract-<key with dashes>, the ini key runcontract_<key>.
 KEYS = {
     "base_url": "base URL of the endpoint to check (e.g. https://staging.example.com)",
-    "api_key_env": "environment variable holding the API key (default OPENAI_API_KEY)",
-    "contract": "contract version: v1 or v2 (default v2)",
+    "api_key_env": f"environment variable holding the API key (default {DEFAULT_API_KEY_ENV})",
+    "contract": f"contract version: {' or '.join(VERSIONS)} (default {DEFAULT_VERSION})",
     "spec": "OpenAPI document (path or URL) to take createRun's schemas from",
     "profile": "run budget and Hypothesis profile: dev, ci or nightly",
     "max_examples": "random examples per endpoint or client check (overrides the profile)",
@@ -50,8 +51,8 @@ def read_pyproject(rootdir: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class PluginConfig:
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
-    contract: str = "v2"
+    api_key_env: str = DEFAULT_API_KEY_ENV
+    contract: str = DEFAULT_VERSION
     spec: str | None = None
     profile: str = "dev"
     max_examples: int | None = None
@@ -64,26 +65,19 @@ class PluginConfig:
             if value is None or value == "":
                 continue
             out[key] = value
-        contract = str(out.get("contract", "v2"))
-        if contract not in ("v1", "v2"):
-            raise UsageError(f"runcontract contract must be v1 or v2, got {contract!r}")
+        contract = _options.contract_version(out.get("contract", DEFAULT_VERSION), what="runcontract contract")
         profile = str(out.get("profile", os.environ.get("RUNCONTRACT_PROFILE", "dev")))
         if profile not in PROFILES:
             raise UsageError(f"runcontract profile must be one of {', '.join(PROFILES)}, got {profile!r}")
         base_url = out.get("base_url")
         if base_url is not None:
-            check_base_url(str(base_url), "runcontract base URL")
+            base_url = _options.base_url(base_url, what="runcontract base URL")
         max_examples = out.get("max_examples")
         if max_examples is not None:
-            try:
-                max_examples = int(max_examples)
-            except (TypeError, ValueError):
-                raise UsageError(f"runcontract max_examples must be a whole number, got {max_examples!r}") from None
-            if max_examples < 0:
-                raise UsageError(f"runcontract max_examples must be >= 0, got {max_examples}")
+            max_examples = _options.whole_number(max_examples, what="runcontract max_examples")
         return cls(
-            base_url=str(base_url) if base_url else None,
-            api_key_env=str(out.get("api_key_env", "OPENAI_API_KEY")),
+            base_url=base_url,
+            api_key_env=str(out.get("api_key_env", DEFAULT_API_KEY_ENV)),
             contract=contract,
             spec=str(out["spec"]) if out.get("spec") else None,
             profile=profile,

@@ -357,6 +357,10 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
     directory = os.path.dirname(target) or "."
     os.makedirs(directory, exist_ok=True)
     tmp = f"{target}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, target)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):  # the write failed: leave no temporary file behind
+            os.unlink(tmp)

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from .checks import Captured, wire_problems
 from .contract import Contract, Violation, load_contract
 
 __all__ = ["ContractMock", "MockCall", "mock"]
@@ -85,7 +86,9 @@ class ContractMock:
                 },
             )
         thread_id = urllib.parse.unquote(match.group("thread"))
-        wire = self._wire_problems(match.group("thread"), headers, body)
+        captured = Captured(method, raw_path, tuple(headers.items()), body)
+        # The client checks' wire rules; the mock answers any base URL, so any prefix before /threads/.
+        wire = [p.message for p in wire_problems(self.contract, captured, prefix=match.group("prefix"))]
         try:
             payload = json.loads(body)
         except ValueError:
@@ -103,25 +106,6 @@ class ContractMock:
     def _encode(status: int, body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         return status, {"content-type": "application/json", **(headers or {})}, data
-
-    def _wire_problems(self, raw_thread: str, headers: dict[str, str], body: bytes) -> list[str]:
-        problems = []
-        beta = f"assistants={self.contract.version}"
-        if headers.get("openai-beta") != beta:
-            problems.append(f"OpenAI-Beta header is {headers.get('openai-beta')!r}, expected {beta!r}")
-        if not headers.get("content-type", "").lower().startswith("application/json"):
-            problems.append(f"Content-Type is {headers.get('content-type')!r}, expected application/json")
-        if not headers.get("authorization"):
-            problems.append("no Authorization header")
-        if not raw_thread:
-            problems.append("empty thread id in the path")
-        elif "/" in raw_thread:
-            problems.append(f"thread id is not percent-encoded: the path has extra segments ({raw_thread!r})")
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.append("body is not UTF-8")
-        return problems
 
     # ---------------------------------------------------------- the seams
 

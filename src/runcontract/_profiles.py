@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ._options import DEFAULT_DATABASE
+
 __all__ = ["PROFILES", "Profile", "register_hypothesis_profiles"]
 
 
@@ -29,7 +31,7 @@ PROFILES = {
 }
 
 
-def register_hypothesis_profiles(directory: str | os.PathLike[str] = ".runcontract") -> None:
+def register_hypothesis_profiles(directory: str | os.PathLike[str] = DEFAULT_DATABASE) -> None:
     """Register ``runcontract-<name>`` Hypothesis profiles (imports Hypothesis)."""
     from hypothesis import HealthCheck, settings
     from hypothesis.database import DirectoryBasedExampleDatabase

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from . import _options
 from ._errors import RuncontractError, TargetUnreachable, UsageError
-from ._urls import check_base_url
 from .contract import Contract, load_contract
 from .strategies import FieldRegistry
 
@@ -60,7 +60,7 @@ class StagingResources:
         timeout: float = 30.0,
         client: Any = None,
     ) -> None:
-        check_base_url(base_url)
+        base_url = _options.base_url(base_url)
         from .drivers import request_headers
 
         self.base_url = base_url.rstrip("/")

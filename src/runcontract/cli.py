@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
+from . import _options
 from ._errors import EXIT_CONFIG, EXIT_DISAGREEMENT, EXIT_OK, EXIT_UNREACHABLE, RuncontractError, UsageError
+from ._options import DEFAULT_API_KEY_ENV, DEFAULT_DATABASE, DEFAULT_VERSION, VERSIONS, parse_duration
 
 __all__ = ["main", "parse_duration"]
 
@@ -55,60 +56,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"runcontract: error: {message} (see runcontract {self.prog.split()[-1]} --help)\n")
 
 
-def parse_duration(text: str) -> float:
-    """``90``, ``90s``, ``30m``, ``2h``, ``1h30m`` -> seconds."""
-    match = re.fullmatch(r"\s*(?:(\d+(?:\.\d+)?)h)?\s*(?:(\d+(?:\.\d+)?)m)?\s*(?:(\d+(?:\.\d+)?)s?)?\s*", text)
-    if not text.strip() or not match or not any(match.groups()):
-        raise UsageError(f"bad duration {text!r} (examples: 90s, 30m, 2h)")
-    h, m, s = (float(g) if g else 0.0 for g in match.groups())
-    total = h * 3600 + m * 60 + s
-    if total <= 0:
-        raise UsageError(f"duration must be positive, got {text!r}")
-    return total
+_T = TypeVar("_T")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
+def _arg(parse: Callable[[str], _T]) -> Callable[[str], _T]:
+    """An argparse ``type`` from an _options parser: its UsageError becomes argparse's one-line error."""
+
+    def convert(text: str) -> _T:
+        try:
+            return parse(text)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return convert
 
 
-def _rate(text: str) -> float:
-    """``--rate``: requests per second; ``0``, ``unlimited`` or ``none`` for no cap."""
-    if text.strip().lower() in ("unlimited", "none", "off", "0"):
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected requests per second or 'unlimited', got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a rate >= 0, got {text!r}")
-    return value
-
-
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+_positive_int = _arg(_options.whole_number)
+_positive_float = _arg(_options.positive_number)
+_rate = _arg(_options.parse_rate)  # requests per second; 0, "unlimited" or "none" for no cap
+_duration = _arg(parse_duration)
 
 
 def _contract_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--contract", choices=("v1", "v2"), default="v2", help="contract version (default v2)")
+    parser.add_argument(
+        "--contract", choices=VERSIONS, default=DEFAULT_VERSION, help=f"contract version (default {DEFAULT_VERSION})"
+    )
     parser.add_argument("--spec", help="OpenAPI 3.0/3.1 document (path or URL) to take createRun's schemas from")
 
 
@@ -131,7 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--seed", type=int, help="random seed (printed in the report)")
     fuzz.add_argument(
         "--db",
-        default=".runcontract",
+        default=DEFAULT_DATABASE,
         help="where failures are kept and replayed from: a directory or redis://host:port/N ('' to disable)",
     )
     fuzz.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
@@ -153,9 +125,9 @@ def _build_parser() -> argparse.ArgumentParser:
     _target_args(replay)
     replay.add_argument(
         "--db",
-        default=".runcontract",
+        default=DEFAULT_DATABASE,
         help="replay <DB>/failures/<contract version>/*.json, or the failures kept in a redis:// URL "
-        "(default .runcontract)",
+        f"(default {DEFAULT_DATABASE})",
     )
     replay.add_argument("--prune", action="store_true", help="delete the saved files of failures that are fixed")
     _report_args(replay)
@@ -208,7 +180,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def _target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help="live target, e.g. https://staging.example.com (default: embedded server)")
-    parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key")
+    parser.add_argument("--api-key-env", default=DEFAULT_API_KEY_ENV, help="environment variable holding the API key")
     parser.add_argument("--header", action="append", default=[], metavar="'NAME: VALUE'", help="extra request header")
     parser.add_argument("--thread-id", help="send every request to this thread (default: generated ids)")
     parser.add_argument("--checks", default="all", help="comma-separated checks to run (default: all)")
@@ -255,39 +227,12 @@ def _finish(report: Any, args: argparse.Namespace, contract: Any) -> int:
     SIGINT and SIGTERM are held off while this runs, so that a second Ctrl-C
     cannot leave a report half written (each is written atomically as well).
     """
+    from .report import print_summary, write_reports
+
     with _SignalsHeld():
-        _write_reports(report, args, contract)
-        _summary(report)
+        write_reports(report, json=args.report_json, junit=args.junit, html=args.html, contract=contract)
+        print_summary(report)
         return _exit_code(report)
-
-
-def _write_reports(report: Any, args: argparse.Namespace, contract: Any) -> None:
-    from .report import to_junit, write_html, write_junit
-
-    # Fuzzed payloads can hold lone surrogates, which UTF-8 cannot encode: the JSON
-    # then escapes every non-ASCII character, and the XML writes them as \udXXX text.
-    if args.report_json:
-        try:
-            report.write_json(args.report_json)
-        except UnicodeEncodeError:
-            _write_text(args.report_json, json.dumps(report.to_dict(), indent=2, ensure_ascii=True, default=str))
-    if args.junit:
-        try:
-            write_junit(report, args.junit)
-        except UnicodeEncodeError:
-            _write_text(args.junit, to_junit(report).encode("utf-8", "backslashreplace").decode("utf-8"))
-    if args.html:
-        write_html(report, args.html, contract)
-
-
-def _write_text(path: str, text: str) -> None:
-    """Write ``text`` through a temporary file, so that nothing is ever half written."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def _exit_code(report: Any) -> int:
@@ -366,7 +311,9 @@ def _drift(args: argparse.Namespace) -> int:
     elif args.markdown:
         print(report.to_markdown())
     else:
-        print(_printable(report.to_text()))
+        from .report import printable
+
+        print(printable(report.to_text()))
     hit = sorted(fail_on & report.kinds())
     if hit:
         print(f"runcontract: drift of kind {', '.join(hit)} (--fail-on)", file=sys.stderr)
@@ -387,23 +334,7 @@ def _headers(raw: list[str]) -> dict[str, str]:
 def _checks(text: str) -> tuple[str, ...]:
     from .checks import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
-    if text.strip() in ("", "all"):
-        return DEFAULT_CHECKS
-    names = tuple(n.strip() for n in text.split(",") if n.strip())
-    for name in names:
-        if name not in ENDPOINT_CHECKS:
-            raise UsageError(f"unknown check {name!r} (known: {', '.join(ENDPOINT_CHECKS)})")
-    return names
-
-
-def _statuses(text: str) -> frozenset[int]:
-    try:
-        values = frozenset(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        raise UsageError(f"bad --accept-status {text!r} (expected e.g. 400,422)") from None
-    if not values or any(not 400 <= v < 500 for v in values):
-        raise UsageError(f"--accept-status takes 4xx codes, got {text!r}")
-    return values
+    return _options.parse_checks(text, ENDPOINT_CHECKS, DEFAULT_CHECKS)
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:
@@ -411,7 +342,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
     return FuzzSettings(
         checks=_checks(args.checks),
-        accepted_invalid=_statuses(args.accept_status),
+        accepted_invalid=_options.parse_statuses(args.accept_status),
         api_key_env=args.api_key_env,
         breaker_threshold=args.breaker,
         breaker_window=args.breaker_window,
@@ -422,7 +353,6 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 
 def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[str, dict[str, str], str]:
     """(base URL, headers, name): --base-url, else the embedded server started in ``stack``."""
-    from ._urls import check_base_url
     from .strategies import load_registrations
 
     headers = _headers(args.header)
@@ -434,7 +364,7 @@ def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tu
         server = stack.enter_context(BackgroundServer(contract=contract, log_level="critical"))
         os.environ.setdefault(args.api_key_env, "sk-runcontract-local")
         return server.base_url, headers, f"embedded reference server ({server.base_url})"
-    check_base_url(base_url, "--base-url")
+    base_url = _options.base_url(base_url, what="--base-url")
     return base_url, headers, base_url
 
 
@@ -453,6 +383,7 @@ def _open_target(args: argparse.Namespace, contract: Any, stack: ExitStack) -> t
 
 def _fuzz(args: argparse.Namespace) -> int:
     from .contract import load_contract
+    from .report import Progress
     from .runner import run_endpoint
 
     duration = parse_duration(args.duration) if args.duration else None
@@ -466,7 +397,7 @@ def _fuzz(args: argparse.Namespace) -> int:
         return _fuzz_workers(args, contract, settings)
     with ExitStack() as stack:
         target, name = _open_target(args, contract, stack)
-        progress = _Progress(
+        progress = Progress(
             enabled=not args.quiet and sys.stderr.isatty(), total=None if duration else args.max_examples
         )
         settings.progress = progress.update
@@ -497,6 +428,7 @@ def _replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .contract import load_contract
+    from .report import print_replay
     from .runner import is_redis_url, load_failure_files, open_database, redact_url, replay_endpoint
 
     settings = _settings(args, database=None)
@@ -525,107 +457,12 @@ def _replay(args: argparse.Namespace) -> int:
         target, name = _open_target(args, contract, stack)
         report, outcomes = replay_endpoint(target, contract, saved, settings, target_name=name)
         code = _finish(report, args, contract)
-    _replay_table(outcomes)
+    print_replay(outcomes)
     if args.prune and not report.interrupted and not report.aborted:
         for outcome in outcomes:
             if outcome.sent and not outcome.now and outcome.source:
                 Path(outcome.source).unlink(missing_ok=True)
     return code
-
-
-def _replay_table(outcomes: list[Any]) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    if not outcomes:
-        return
-    table = Table(title="saved failures replayed")
-    table.add_column("outcome")
-    table.add_column("saved check [constraint]")
-    table.add_column("file", overflow="fold")
-    for o in outcomes:
-        style = "red" if o.reproduced else ("yellow" if o.now or not o.sent else "green")
-        table.add_row(
-            f"[{style}]{o.status}[/{style}]",
-            escape(_printable(f"{o.saved.check} [{o.saved.constraint or '-'}]")),
-            escape(o.source or "-"),
-        )
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(table)
-    still = sum(1 for o in outcomes if o.reproduced)
-    console.print(f"{still} of {len(outcomes)} saved failure(s) reproduce")
-
-
-class _Progress:
-    """A rich progress bar on a terminal; nothing otherwise."""
-
-    def __init__(self, *, enabled: bool, total: int | None) -> None:
-        self.enabled = enabled
-        self._bar: Any = None
-        self._task: Any = None
-        self._total = total
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self._bar = Progress(
-                TextColumn("[bold]fuzzing"),
-                BarColumn(),
-                TextColumn("{task.fields[requests]} requests"),
-                TextColumn("{task.fields[failures]} failures"),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=True,
-            )
-            self._bar.__enter__()
-            self._task = self._bar.add_task("fuzz", total=None, requests=0, failures=0)
-        return self
-
-    def update(self, report: Any) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, requests=report.requests, failures=len(report.failures), advance=1)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-
-def _printable(text: str) -> str:
-    """``text`` with lone surrogates (fuzzed on purpose) written as ``\\udXXX``: UTF-8 output cannot carry them."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
-
-
-def _summary(report: Any) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=True)
-    covered = sum(1 for c in report.coverage.values() if c.at and c.past)
-    table = Table(title=f"runcontract: {report.target}", show_lines=False)
-    table.add_column("check")
-    table.add_column("failures", justify="right")
-    for check in report.checks:
-        n = sum(1 for f in report.failures if f.check == check)
-        table.add_row(check, f"[red]{n}[/red]" if n else "0")
-    console.print(table)
-    console.print(
-        f"contract {report.contract}; seed {report.seed}; {report.requests} requests in {report.duration_s:.1f}s; "
-        f"{covered} constraints tried on both sides" + ("; [yellow]interrupted[/yellow]" if report.interrupted else "")
-    )
-    for f in report.failures:
-        payload = json.dumps(f.payload, ensure_ascii=False, default=str)
-        head = _printable(f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}")
-        console.print(f"\n[bold red]FAIL[/bold red] {escape(head)}")
-        console.print(f"  thread_id: {f.thread_id!r}", markup=False)
-        console.print(_printable(f"  payload:   {payload[:600]}{'...' if len(payload) > 600 else ''}"), markup=False)
-        console.print(_printable(f"  response:  {f.response_excerpt[:300]}"), markup=False)
-        console.print(_printable(f"  reproduce: {f.curl[:2000]}"), markup=False)
-    verdict = "[green]the contract holds[/green]" if report.ok else f"[red]{len(report.failures)} disagreement(s)[/red]"
-    console.print(f"\n{verdict}")
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -132,6 +132,7 @@ class Endpoint:
 
     def check(self, **kwargs: Any) -> Any:
         from ._api import check_endpoint
+        from ._options import DEFAULT_DATABASE
         from .strategies import load_registrations
 
         load_registrations(self._config.rootpath / "strategies")
@@ -139,7 +140,7 @@ class Endpoint:
             "contract": self.contract,
             "max_examples": self.settings.budget,
             "api_key_env": self.settings.api_key_env,
-            "database": ".runcontract",
+            "database": DEFAULT_DATABASE,
         }
         options.update(self.overrides)
         options.update(kwargs)
@@ -215,18 +216,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 def _format_failures(failures: list[Any]) -> str:
-    import json
+    from .report import failure_lines
 
-    lines = []
-    for f in failures:
-        lines += [
-            f"{f.check} [{f.constraint or '-'}] status {f.status}: {f.message}",
-            f"  thread_id: {f.thread_id!r}",
-            f"  payload:   {json.dumps(f.payload, ensure_ascii=False, default=str)[:2000]}",
-            f"  response:  {f.response_excerpt[:500]}",
-            f"  reproduce: {f.curl[:3000]}",
-        ]
-    return "\n".join(lines)
+    # The console's format, with room for more: a test's failure text is read on its own.
+    return "\n".join(line for f in failures for line in failure_lines(f, payload=2000, response=500, curl=3000))
 
 
 def _cached_run(request: pytest.FixtureRequest, key: str, run: Any) -> Any:

@@ -2,7 +2,7 @@
 
 from .._core import Captured
 from ._base import Check, CheckContext, Problem
-from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome
+from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome, wire_problems
 from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
 
 __all__ = [
@@ -16,4 +16,5 @@ __all__ = [
     "ClientContext",
     "Outcome",
     "Problem",
+    "wire_problems",
 ]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .._core import Case, Exchange
 from ..contract import Contract
 
-__all__ = ["Check", "CheckContext", "Problem"]
+__all__ = ["Check", "CheckContext", "Problem", "registry"]
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,11 @@ class CheckContext:
 
 
 Check = Callable[[CheckContext], "Problem | None"]
+
+
+_C = TypeVar("_C", bound=Callable[..., Any])
+
+
+def registry(*checks: _C) -> dict[str, _C]:
+    """Checks by name, in order; the name is the function's own, so docs, options and code agree."""
+    return {check.__name__: check for check in checks}

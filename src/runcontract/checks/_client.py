@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from .._core import Captured, Case
 from ..contract import Contract, Schema
-from ._base import Problem
+from ._base import Problem, registry
 
 __all__ = [
     "CLIENT_CHECKS",
@@ -31,6 +31,7 @@ __all__ = [
     "first_difference",
     "serialization_fidelity",
     "wire_format",
+    "wire_problems",
 ]
 
 Outcome = Literal["sent", "rejected", "crashed"]
@@ -255,29 +256,68 @@ def serialization_fidelity(ctx: ClientContext) -> Problem | None:
 
 
 _PCHAR = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*$")
+_CHARSET = re.compile(r"charset\s*=\s*\"?([^\";\s]+)", re.IGNORECASE)
 
 
-def _wire_path(ctx: ClientContext, request: Captured) -> Problem | None:
+def _path_problem(contract: Contract, request: Captured, thread_id: str | None, prefix: str | None) -> Problem | None:
     path = request.raw_path
-    template = ctx.contract.endpoint.path
+    template = contract.endpoint.path
     head, _, tail = template.partition("{thread_id}")
-    prefix = head
-    if not path.startswith(prefix) or not path.endswith(tail) or len(path) < len(prefix) + len(tail):
-        return Problem(
-            f"request target {request.target!r:.120} is not {template} for thread {ctx.case.thread_id!r:.60}", "path"
-        )
-    segment = path[len(prefix) : len(path) - len(tail)]
+    if prefix is not None:  # the runs path mounted elsewhere (a mock behind any base URL): keep "/threads/"
+        head = prefix + head[head.index("/threads/") :]
+    if not path.startswith(head) or not path.endswith(tail) or len(path) < len(head) + len(tail):
+        return Problem(f"request target {request.target!r:.120} is not {template} for thread {thread_id!r:.60}", "path")
+    segment = path[len(head) : len(path) - len(tail)]
+    if not segment and thread_id is None:  # with a thread id, the mismatch below says more
+        return Problem("empty thread id in the path", "path")
     if not _PCHAR.match(segment):
         return Problem(f"thread segment {segment!r:.80} is not percent-encoded", "path")
     try:
         decoded = unquote(segment, errors="strict")
     except UnicodeDecodeError:
         return Problem(f"thread segment {segment!r:.80} does not decode as UTF-8", "path")
-    if decoded != ctx.case.thread_id:
-        return Problem(
-            f"thread segment {segment!r:.80} decodes to {decoded!r:.60}, not {ctx.case.thread_id!r:.60}", "path"
-        )
+    if thread_id is not None and decoded != thread_id:
+        return Problem(f"thread segment {segment!r:.80} decodes to {decoded!r:.60}, not {thread_id!r:.60}", "path")
     return None
+
+
+def wire_problems(
+    contract: Contract, request: Captured, *, thread_id: str | None = None, prefix: str | None = None
+) -> list[Problem]:
+    """What is wrong with how ``request`` travels, whatever its payload: the wire rules shared by the
+    client check ``wire_format`` and the mock.
+
+    POST to the runs path with the thread id as one percent-encoded segment (that decodes to
+    ``thread_id``, when given), JSON in UTF-8, ``OpenAI-Beta`` listing the contract's value among
+    comma-separated ones, and an Authorization header. ``prefix``: the path before ``/threads/``
+    instead of the contract's (``/v1``). Problems come in that order, at most one per rule.
+    """
+    problems = []
+    if request.method != "POST":
+        problems.append(Problem(f"method {request.method}, expected POST", "method"))
+    path = _path_problem(contract, request, thread_id, prefix)
+    if path:
+        problems.append(path)
+    ctype = request.header("content-type") or ""
+    media, _, params = ctype.partition(";")
+    charset = _CHARSET.search(params)
+    if media.strip().lower() != "application/json":
+        problems.append(Problem(f"Content-Type {ctype or 'missing'!r}, expected application/json", "content-type"))
+    elif charset and charset.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
+        problems.append(Problem(f"Content-Type declares charset {charset.group(1)!r}, expected UTF-8", "content-type"))
+    try:
+        request.body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(f"body is not UTF-8: {exc}", "encoding"))
+    expected_beta = contract.endpoint.headers["OpenAI-Beta"]
+    beta = request.header("openai-beta")
+    if beta is None:
+        problems.append(Problem(f"no OpenAI-Beta header (expected {expected_beta!r})", "openai-beta"))
+    elif expected_beta not in [v.strip() for v in beta.split(",")]:
+        problems.append(Problem(f"OpenAI-Beta {beta!r:.80}, expected {expected_beta!r}", "openai-beta"))
+    if not (request.header("authorization") or "").strip():
+        problems.append(Problem("no Authorization header", "authorization"))
+    return problems
 
 
 def wire_format(ctx: ClientContext) -> Problem | None:
@@ -286,38 +326,10 @@ def wire_format(ctx: ClientContext) -> Problem | None:
         return None
     if len(ctx.requests) > 1:
         return Problem(f"{len(ctx.requests)} requests sent for one call", "requests")
-    request = ctx.requests[0]
-    if request.method != "POST":
-        return Problem(f"method {request.method}, expected POST", "method")
-    problem = _wire_path(ctx, request)
-    if problem:
-        return problem
-    ctype = request.header("content-type") or ""
-    media, _, params = ctype.partition(";")
-    if media.strip().lower() != "application/json":
-        return Problem(f"Content-Type {ctype or 'missing'!r}, expected application/json", "content-type")
-    charset = re.search(r"charset\s*=\s*\"?([^\";\s]+)", params, re.IGNORECASE)
-    if charset and charset.group(1).lower().replace("_", "-") not in ("utf-8", "utf8"):
-        return Problem(f"Content-Type declares charset {charset.group(1)!r}, expected UTF-8", "content-type")
-    try:
-        request.body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return Problem(f"body is not UTF-8: {exc}", "encoding")
-    expected_beta = ctx.contract.endpoint.headers["OpenAI-Beta"]
-    beta = request.header("openai-beta")
-    if beta is None:
-        return Problem(f"no OpenAI-Beta header (expected {expected_beta!r})", "openai-beta")
-    if expected_beta not in [v.strip() for v in beta.split(",")]:
-        return Problem(f"OpenAI-Beta {beta!r:.80}, expected {expected_beta!r}", "openai-beta")
-    if not (request.header("authorization") or "").strip():
-        return Problem("no Authorization header", "authorization")
-    return None
+    problems = wire_problems(ctx.contract, ctx.requests[0], thread_id=ctx.case.thread_id)
+    return problems[0] if problems else None
 
 
-CLIENT_CHECKS: Mapping[str, ClientCheck] = {
-    "client_accepts_valid": client_accepts_valid,
-    "client_no_crash": client_no_crash,
-    "serialization_fidelity": serialization_fidelity,
-    "wire_format": wire_format,
-    "client_agrees": client_agrees,
-}
+CLIENT_CHECKS: Mapping[str, ClientCheck] = registry(
+    client_accepts_valid, client_no_crash, serialization_fidelity, wire_format, client_agrees
+)

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from ._base import Check, CheckContext, Problem
+from ._base import Check, CheckContext, Problem, registry
 
 __all__ = [
     "DEFAULT_CHECKS",
@@ -290,14 +290,14 @@ def stream_protocol(ctx: CheckContext) -> Problem | None:
     return None
 
 
-ENDPOINT_CHECKS: dict[str, Check] = {
-    "valid_accepted": valid_accepted,
-    "invalid_rejected": invalid_rejected,
-    "no_server_error": no_server_error,
-    "run_conforms": run_conforms,
-    "run_reflects_request": run_reflects_request,
-    "error_conforms": error_conforms,
-    "error_names_param": error_names_param,
-    "stream_protocol": stream_protocol,
-}
+ENDPOINT_CHECKS: dict[str, Check] = registry(
+    valid_accepted,
+    invalid_rejected,
+    no_server_error,
+    run_conforms,
+    run_reflects_request,
+    error_conforms,
+    error_names_param,
+    stream_protocol,
+)
 DEFAULT_CHECKS = tuple(ENDPOINT_CHECKS)

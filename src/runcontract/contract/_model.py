@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import ContractError
+from .._options import VERSIONS
 from ._bundled import ERROR_BODY, REQUEST_V1, REQUEST_V2, run_schema
 from ._catalogue import Catalogue, build_catalogue
 from ._openapi import extract_create_run, read_document
@@ -18,7 +19,6 @@ from ._validator import Validator, Violation, compile_schema
 
 __all__ = ["VERSIONS", "Contract", "Endpoint", "load_contract"]
 
-VERSIONS = ("v1", "v2")
 INCLUDE_VALUES = ("step_details.tool_calls[*].file_search.results[*].content",)
 
 

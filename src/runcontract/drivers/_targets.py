@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .. import _options
 from .._core import Target
 from .._errors import UsageError
-from .._urls import check_base_url
 from ..contract import Contract
 from ._asgi import ASGITarget
 from ._http import HTTPTarget, default_rate
@@ -29,7 +29,7 @@ def make_target(
     if base_url is not None and app is not None:
         raise UsageError("give base_url or app, not both")
     if base_url is not None:
-        check_base_url(base_url)
+        base_url = _options.base_url(base_url)
         rate = default_rate(base_url, rate)  # conservative for any host that is not loopback
         target = HTTPTarget(
             base_url,

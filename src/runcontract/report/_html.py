@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .._core import Coverage, Failure, Report, atomic_write
+from ._write import printable
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -127,8 +128,7 @@ _CSP = (
 
 def _clean(value: Any) -> str:
     """``str(value)`` that the UTF-8 encoder accepts: lone surrogates become ``\\udXXX``."""
-    text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return printable(value if isinstance(value, str) else str(value))
 
 
 def _e(value: Any) -> str:

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from xml.etree import ElementTree as ET
 
 from .._core import Report, atomic_write
 
 __all__ = ["to_junit", "write_junit"]
+
+# Characters XML 1.0 cannot hold, even as references: controls, lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def to_junit(report: Report) -> str:
@@ -45,7 +54,8 @@ def to_junit(report: Report) -> str:
     if report.aborted:
         run = ET.SubElement(suite, "testcase", classname="runcontract", name="run")
         ET.SubElement(run, "error", message=report.aborted)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+    # ElementTree writes such characters as they are, which no XML parser reads back.
+    return _NOT_XML.sub(_escape_char, ET.tostring(suite, encoding="unicode", xml_declaration=True))
 
 
 def write_junit(report: Report, path: str | os.PathLike[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from .._options import DEFAULT_VERSION, VERSIONS
 from ._background import serve
 
 
@@ -11,7 +12,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m runcontract.server", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--contract", choices=("v1", "v2"), default="v2")
+    parser.add_argument("--contract", choices=VERSIONS, default=DEFAULT_VERSION)
     args = parser.parse_args()
     serve(args.host, args.port, version=args.contract)
 

@@ -309,44 +309,38 @@ class RunsService:
     # --------------------------------------------- staging resources (minimal)
 
     def create_assistant(self, headers: Mapping[str, str], body: bytes) -> Answer:
-        try:
-            self.authenticate(headers)
-            self.check_beta(headers)
-            payload = self.parse_body(body)
-        except ApiError as exc:
-            return self.error_answer(exc)
-        return Answer(
-            200,
-            {
-                "id": self.new_id("asst"),
-                "object": "assistant",
-                "created_at": int(self.clock()),
+        def fields(payload: Any) -> dict[str, Any]:
+            return {
                 "name": payload.get("name"),
                 "description": payload.get("description"),
                 "model": payload.get("model") or DEFAULT_MODEL,
                 "instructions": payload.get("instructions"),
                 "tools": payload.get("tools") or [],
                 "metadata": payload.get("metadata") or {},
-            },
-        )
+            }
+
+        return self._create(headers, body, "assistant", "asst", fields)
 
     def create_thread(self, headers: Mapping[str, str], body: bytes) -> Answer:
+        def fields(payload: Any) -> dict[str, Any]:
+            return {"metadata": payload.get("metadata") or {}, "tool_resources": {}}
+
+        # A thread may be created without a body.
+        return self._create(headers, body if body.strip() else b"{}", "thread", "thread", fields)
+
+    def _create(self, headers: Mapping[str, str], body: bytes, kind: str, id_prefix: str, fields: _Fields) -> Answer:
+        """Authenticate, check the beta header and parse the body, then answer 200 with a new ``kind`` object."""
         try:
             self.authenticate(headers)
             self.check_beta(headers)
-            payload = self.parse_body(body) if body.strip() else {}
+            payload = self.parse_body(body)
         except ApiError as exc:
             return self.error_answer(exc)
-        return Answer(
-            200,
-            {
-                "id": self.new_id("thread"),
-                "object": "thread",
-                "created_at": int(self.clock()),
-                "metadata": payload.get("metadata") or {},
-                "tool_resources": {},
-            },
-        )
+        created = {"id": self.new_id(id_prefix), "object": kind, "created_at": int(self.clock())}
+        return Answer(200, {**created, **fields(payload)})
+
+
+_Fields = Callable[[Any], dict[str, Any]]  # a created object's own fields, from the request's payload
 
 
 def _dumps(value: Any) -> str:
