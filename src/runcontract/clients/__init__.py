@@ -17,7 +17,7 @@ from ._adapters import (
     sdk_major,
 )
 from ._check import DEFAULT_CLEAN_ERRORS, check_client
-from ._cli import SDKS, client_from_options, run_client_cli
+from ._cli import SDKS, ClientFactory, client_from_options, run_client_cli
 from ._generate import probe_cases
 from ._recorder import LoopbackRecorder
 
@@ -26,6 +26,7 @@ __all__ = [
     "REJECTED_EXIT",
     "SDKS",
     "ClientCrashed",
+    "ClientFactory",
     "ClientRejected",
     "InProcessClient",
     "LoopbackRecorder",

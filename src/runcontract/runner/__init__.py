@@ -1,6 +1,33 @@
-"""The fuzz loop shared by the CLI, the Python API and the pytest plugin."""
+"""The one fuzz loop, for endpoints and clients alike, shared by the CLI, the Python API and the pytest plugin."""
 
-from ._fuzz import FuzzSettings, Target, run_endpoint
+from ._client import ClientSubject
+from ._fuzz import (
+    FuzzSettings,
+    ReplayOutcome,
+    Target,
+    replay_client,
+    replay_endpoint,
+    replay_subject,
+    run_client,
+    run_endpoint,
+    run_subject,
+)
 from ._memory import FailureStore
+from ._subject import EndpointSubject, Evaluation, Subject
 
-__all__ = ["FailureStore", "FuzzSettings", "Target", "run_endpoint"]
+__all__ = [
+    "ClientSubject",
+    "EndpointSubject",
+    "Evaluation",
+    "FailureStore",
+    "FuzzSettings",
+    "ReplayOutcome",
+    "Subject",
+    "Target",
+    "replay_client",
+    "replay_endpoint",
+    "replay_subject",
+    "run_client",
+    "run_endpoint",
+    "run_subject",
+]
