@@ -13,8 +13,10 @@ import faulty_clients as fc
 from runcontract import load_contract
 from runcontract._errors import UsageError
 from runcontract.checks import CLIENT_CHECKS, DEFAULT_CHECKS
-from runcontract.clients import check_client, httpx_client
+from runcontract.clients import check_client, httpx_client, probe_cases
 from runcontract.runner import FailureStore, FuzzSettings
+
+pytest_plugins = ["redis_server"]
 
 CONTRACT = load_contract()
 SRC = Path(__file__).resolve().parents[1] / "src" / "runcontract"
@@ -90,6 +92,18 @@ def test_a_client_run_remembers_its_failures_and_replays_them_first(tmp_path: Pa
     # A faithful client replays the same failures and finds nothing.
     fixed = check_client(fc.faithful, contract=CONTRACT, max_examples=0, boundary=False, database=str(db))
     assert fixed.ok and fixed.examples == len(saved)
+
+
+def test_redis_keeps_a_hash_per_side(redis_url: str) -> None:
+    from runcontract.runner._database import open_database
+
+    first = check_client(fc.no_beta_header, contract=CONTRACT, max_examples=0, boundary=False,
+                         cases=probe_cases(CONTRACT)[:2], database=redis_url)  # fmt: skip
+    assert first.failures
+    client = open_database(redis_url, CONTRACT, side="client").failures
+    assert client is not None and client.key.endswith(":failures:client-v2")  # type: ignore[attr-defined]
+    assert len(client.load()) == 2
+    assert open_database(redis_url, CONTRACT).failures.load() == []  # type: ignore[union-attr]
 
 
 def test_check_client_duration_runs_until_time_is_up() -> None:
