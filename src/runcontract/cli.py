@@ -130,6 +130,13 @@ def _build_parser() -> argparse.ArgumentParser:
         f"(default {DEFAULT_DATABASE})",
     )
     replay.add_argument("--prune", action="store_true", help="delete the saved files of failures that are fixed")
+    client_side = replay.add_mutually_exclusive_group()
+    client_side.add_argument(
+        "--sdk", choices=("openai",), help="replay saved client failures (failures/client-<version>/) through the SDK"
+    )
+    client_side.add_argument(
+        "--command", dest="command_line", help="replay saved client failures through this program (as fuzz-client)"
+    )
     _report_args(replay)
 
     client = sub.add_parser("fuzz-client", help="check a client serializer (the openai SDK or any program)")
@@ -148,7 +155,18 @@ def _build_parser() -> argparse.ArgumentParser:
     client.add_argument("--seed", type=int, help="random seed")
     client.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per example for --command")
     client.add_argument("--in-process", action="store_true", help="SDK through a mock transport instead of loopback")
+    client.add_argument(
+        "--duration", help="run for this long instead of --max-examples (90s, 30m, 2h): random cases until time is up"
+    )
+    client.add_argument(
+        "--db",
+        default=".runcontract",
+        help="where the client's failures are kept (failures/client-<version>/) and replayed from: "
+        "a directory or redis://host:port/N ('' to disable)",
+    )
+    client.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
     _report_args(client)
+    client.add_argument("--quiet", action="store_true", help="no progress bar")
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -273,16 +291,27 @@ def _fuzz_client(args: argparse.Namespace) -> int:
     from .clients import run_client_cli
     from .contract import load_contract
 
+    duration = parse_duration(args.duration) if args.duration else None
     contract = load_contract(args.spec, version=args.contract)
-    report = run_client_cli(
-        sdk=args.sdk,
-        command=args.command_line,
-        contract=contract,
-        max_examples=args.max_examples,
-        seed=args.seed,
-        timeout=args.timeout,
-        in_process=args.in_process,
-    )
+    if args.workers == 0:
+        raise UsageError("--workers must be at least 1")
+    from .report import Progress
+
+    progress = Progress(enabled=not args.quiet and sys.stderr.isatty(), total=None if duration else args.max_examples)
+    with progress:
+        report = run_client_cli(
+            sdk=args.sdk,
+            command=args.command_line,
+            contract=contract,
+            max_examples=args.max_examples,
+            seed=args.seed,
+            timeout=args.timeout,
+            in_process=args.in_process,
+            database=args.db or None,
+            duration=duration,
+            workers=args.workers,
+            progress=progress.update,
+        )
     return _finish(report, args, contract)
 
 
@@ -349,6 +378,18 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
         thread_id=args.thread_id,
         **extra,
     )
+
+
+def _client_settings(args: argparse.Namespace) -> Any:
+    """Replay through a client: the client checks named by --checks (default: all of them)."""
+    from .checks import CLIENT_CHECKS
+    from .runner import FuzzSettings
+
+    names = tuple(n.strip() for n in args.checks.split(",") if n.strip()) if args.checks.strip() != "all" else ()
+    for name in names:
+        if name not in CLIENT_CHECKS:
+            raise UsageError(f"unknown client check {name!r} (known: {', '.join(CLIENT_CHECKS)})")
+    return FuzzSettings(side="client", checks=names or tuple(CLIENT_CHECKS), database=None)
 
 
 def _target_url(args: argparse.Namespace, contract: Any, stack: ExitStack) -> tuple[str, dict[str, str], str]:
@@ -429,9 +470,13 @@ def _replay(args: argparse.Namespace) -> int:
 
     from .contract import load_contract
     from .report import print_replay
-    from .runner import is_redis_url, load_failure_files, open_database, redact_url, replay_endpoint
+    from .runner import failure_dir, is_redis_url, load_failure_files, open_database, redact_url, replay_endpoint
 
-    settings = _settings(args, database=None)
+    client = args.sdk is not None or args.command_line is not None
+    if client and args.base_url is not None:
+        raise UsageError("replay: give --base-url (an endpoint) or --sdk/--command (a client), not both")
+    side = "client" if client else "endpoint"
+    settings = _client_settings(args) if client else _settings(args, database=None)
     contract = load_contract(args.spec, version=args.contract)
     saved: list[Any]  # Failures, or (file, Failure) pairs when they come from files
     if args.files:
@@ -441,22 +486,30 @@ def _replay(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         where = ", ".join(args.files)
     elif is_redis_url(args.db):
-        database = open_database(args.db, contract)
+        database = open_database(args.db, contract, side=side)
         try:
             saved = list(database.failures.load()) if database.failures is not None else []
         finally:
             database.close()
         where = redact_url(args.db)
     else:
-        directory = Path(args.db) / "failures" / contract.version
+        directory = failure_dir(args.db, contract.version, side)
         saved = load_failure_files([directory]) if directory.is_dir() else []
         where = str(directory)
     if not saved:
         print(f"runcontract: no saved failures in {where}", file=sys.stderr)
-    with ExitStack() as stack:
-        target, name = _open_target(args, contract, stack)
-        report, outcomes = replay_endpoint(target, contract, saved, settings, target_name=name)
+    if client:
+        from .clients import client_from_options
+        from .runner import replay_client
+
+        send, name = client_from_options(sdk=args.sdk, command_line=args.command_line, timeout=args.timeout)
+        report, outcomes = replay_client(send, contract, saved, settings, name=name)
         code = _finish(report, args, contract)
+    else:
+        with ExitStack() as stack:
+            target, name = _open_target(args, contract, stack)
+            report, outcomes = replay_endpoint(target, contract, saved, settings, target_name=name)
+            code = _finish(report, args, contract)
     print_replay(outcomes)
     if args.prune and not report.interrupted and not report.aborted:
         for outcome in outcomes:
@@ -509,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
-    if args.command in ("fuzz", "replay"):
+    if args.command in ("fuzz", "replay", "fuzz-client"):
         import runcontract.runner  # noqa: F401 - imported now, not inside the signal handler
     previous: dict[signal.Signals, Any] = {}
     try:

@@ -18,15 +18,16 @@ from ..drivers import (
     openai_sdk,
     sdk_major,
 )
+from ..runner import probe_cases
 from ._check import DEFAULT_CLEAN_ERRORS, check_client
-from ._cli import SDKS, client_from_options, run_client_cli
-from ._generate import probe_cases
+from ._cli import SDKS, ClientFactory, client_from_options, run_client_cli
 
 __all__ = [
     "DEFAULT_CLEAN_ERRORS",
     "REJECTED_EXIT",
     "SDKS",
     "ClientCrashed",
+    "ClientFactory",
     "ClientRejected",
     "InProcessClient",
     "LoopbackRecorder",

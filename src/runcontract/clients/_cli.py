@@ -1,6 +1,10 @@
-"""What ``runcontract fuzz-client`` needs: a client from ``--sdk`` / ``--command``, then ``check_client``."""
+"""What ``runcontract fuzz-client`` needs: a client from ``--sdk`` / ``--command``, then the runner."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .._errors import UsageError
 from ..contract import Contract, load_contract
@@ -8,7 +12,10 @@ from ..drivers import SendFn, command, openai_sdk
 from ..report import Report
 from ._check import check_client
 
-__all__ = ["SDKS", "client_from_options", "run_client_cli"]
+if TYPE_CHECKING:
+    from ..runner import DatabaseSpec
+
+__all__ = ["SDKS", "ClientFactory", "client_from_options", "run_client_cli"]
 
 SDKS = ("openai",)
 
@@ -36,6 +43,35 @@ def client_from_options(
         raise UsageError(f"fuzz-client: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class ClientFactory:
+    """Builds the ``--sdk`` / ``--command`` client in each worker process (picklable, unlike a client).
+
+    ``factory(contract)`` returns the runner's ClientSubject for it; ``name`` is the report's target name.
+    """
+
+    sdk: str | None = None
+    command_line: str | None = None
+    timeout: float = 30.0
+    in_process: bool = False
+    validates: bool | None = None
+
+    def build(self) -> tuple[SendFn, str]:
+        return client_from_options(
+            sdk=self.sdk, command_line=self.command_line, timeout=self.timeout, in_process=self.in_process
+        )
+
+    @property
+    def name(self) -> str:
+        return self.build()[1]
+
+    def __call__(self, contract: Contract) -> Any:
+        from ..runner import ClientSubject
+
+        send, name = self.build()
+        return ClientSubject(send, contract, validates=self.validates, name=name)
+
+
 def run_client_cli(
     *,
     sdk: str | None = None,
@@ -47,14 +83,45 @@ def run_client_cli(
     timeout: float = 30.0,
     validates: bool | None = None,
     in_process: bool = False,
+    database: DatabaseSpec = None,
+    duration: float | None = None,
+    workers: int = 1,
+    progress: Callable[[Report], None] | None = None,
 ) -> Report:
     """``runcontract fuzz-client --sdk openai`` / ``--command '...'``: build the client, check it, return the Report.
 
     ``contract`` is a loaded Contract or a version name (``v1``/``v2``, with
-    ``spec`` an optional OpenAPI document). The CLI exits 1 when
-    ``not report.ok``; :class:`UsageError` (exit 2) for bad options.
+    ``spec`` an optional OpenAPI document). ``database`` keeps and replays the
+    client's failures; ``workers`` > 1 fuzzes in that many processes sharing it.
+    The CLI exits 1 when ``not report.ok``; :class:`UsageError` (exit 2) for bad options.
     """
-    send, name = client_from_options(sdk=sdk, command_line=command, timeout=timeout, in_process=in_process)
+    factory = ClientFactory(sdk, command, timeout, in_process, validates)
+    send, name = factory.build()  # bad options fail here, once, before any worker starts
     if not isinstance(contract, Contract):
         contract = load_contract(spec, version=contract or "v2")
-    return check_client(send, contract=contract, max_examples=max_examples, seed=seed, validates=validates, name=name)
+    if workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    if workers > 1:
+        from ..runner import FuzzSettings, run_workers
+
+        settings = FuzzSettings(
+            side="client",
+            max_examples=max_examples,
+            duration=duration,
+            seed=seed,
+            database=database,
+            progress=progress,
+            shrink_requests=None,
+        )
+        return run_workers(factory, contract, settings, workers=workers, target_name=name)
+    return check_client(
+        send,
+        contract=contract,
+        max_examples=max_examples,
+        seed=seed,
+        validates=validates,
+        name=name,
+        database=database,
+        duration=duration,
+        progress=progress,
+    )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ._write import printable
 
 if TYPE_CHECKING:
-    from ._model import Failure, Report
+    from .._core import Failure, Report
 
 __all__ = ["Progress", "failure_lines", "print_replay", "print_summary"]
 

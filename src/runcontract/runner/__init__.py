@@ -1,28 +1,54 @@
-"""The fuzz loop shared by the CLI, the Python API and the pytest plugin."""
+"""The one fuzz loop, for endpoints and clients alike, shared by the CLI, the Python API and the pytest plugin."""
 
 from .._core import Target
 from ._breaker import DEAD_TARGET
-from ._database import is_redis_url, open_database, redact_url
-from ._fuzz import FuzzSettings, replay_endpoint, request_interrupt, run_endpoint
-from ._memory import FailureStore, load_failure_files
+from ._client import DEFAULT_CLEAN_ERRORS, ClientSubject
+from ._client_cases import probe_cases
+from ._database import DatabaseSpec, is_redis_url, open_database, redact_url
+from ._fuzz import (
+    FuzzSettings,
+    ReplayOutcome,
+    replay_client,
+    replay_endpoint,
+    replay_subject,
+    request_interrupt,
+    run_client,
+    run_endpoint,
+    run_subject,
+)
+from ._memory import FailureStore, failure_dir, load_failure_files
+from ._subject import EndpointSubject, Evaluation, Subject
 from ._workers import AppTargetFactory, HTTPTargetFactory, TargetFactory, WorkerCrashed, merge_reports, run_workers
 
 __all__ = [
     "DEAD_TARGET",
+    "DEFAULT_CLEAN_ERRORS",
     "AppTargetFactory",
+    "ClientSubject",
+    "DatabaseSpec",
+    "EndpointSubject",
+    "Evaluation",
     "FailureStore",
     "FuzzSettings",
     "HTTPTargetFactory",
+    "ReplayOutcome",
+    "Subject",
     "Target",
     "TargetFactory",
     "WorkerCrashed",
+    "failure_dir",
     "is_redis_url",
     "load_failure_files",
     "merge_reports",
     "open_database",
+    "probe_cases",
     "redact_url",
+    "replay_client",
     "replay_endpoint",
+    "replay_subject",
     "request_interrupt",
+    "run_client",
     "run_endpoint",
+    "run_subject",
     "run_workers",
 ]

@@ -4,11 +4,13 @@ A database spec is what ``--db`` / ``FuzzSettings.database`` holds:
 
 - a directory path (``.runcontract``): Hypothesis examples under
   ``<dir>/examples`` (:class:`~hypothesis.database.DirectoryBasedExampleDatabase`)
-  and failures as JSON files under ``<dir>/failures/<version>/`` (:class:`FailureStore`);
+  and failures as JSON files under ``<dir>/failures/<version>/`` (:class:`FailureStore`;
+  a client run's under ``<dir>/failures/client-<version>/``);
 - a Redis URL (``redis://host:6379/0``, ``rediss://...``, ``unix:///path?db=0``):
   Hypothesis's :class:`~hypothesis.extra.redis.RedisExampleDatabase` under the
   key prefix ``runcontract:`` and a :class:`RedisFailureStore` (one JSON document
-  per failure in the hash ``runcontract:failures:<version>``), so that every
+  per failure in the hash ``runcontract:failures:<version>``, a client run's in
+  ``runcontract:failures:client-<version>``), so that every
   worker on every machine replays the failures any of them found, first;
 - an already opened :class:`Database`, or ``None``/``""`` (nothing kept).
 
@@ -36,7 +38,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from .._core import Case, Failure
 from .._errors import EXIT_CONFIG, RuncontractError, UsageError
 from ..contract import Contract
-from ._memory import FailureStore
+from ._memory import FailureStore, failures_name
 
 __all__ = [
     "REDIS_SCHEMES",
@@ -72,6 +74,12 @@ class FailureMemory(Protocol):
     def load(self) -> list[Failure]: ...
 
     def replay_cases(self) -> Iterator[Case]: ...
+
+
+def _for_side(failures: FailureMemory | None, side: str) -> FailureMemory | None:
+    """``failures`` switched to ``side``'s store, where the store knows how (both of ours do)."""
+    switch = getattr(failures, "for_side", None)
+    return switch(side) if callable(switch) else failures
 
 
 @dataclass
@@ -115,8 +123,11 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
 
 
-def open_database(spec: DatabaseSpec, contract: Contract) -> Database:
+def open_database(spec: DatabaseSpec, contract: Contract, *, side: str = "endpoint") -> Database:
     """Open what ``spec`` names (see the module docstring); ``None`` or ``""``: nothing is kept.
+
+    ``side`` (``endpoint`` or ``client``) chooses whose saved failures the store holds:
+    a client run never replays an endpoint's failures, nor the other way round.
 
     Raises :class:`DatabaseUnavailable` (one line naming the URL, exit code 2)
     when a Redis server does not answer, and :class:`UsageError` for a spec
@@ -125,11 +136,13 @@ def open_database(spec: DatabaseSpec, contract: Contract) -> Database:
     if spec is None or spec == "":
         return Database(None, None, "")
     if isinstance(spec, Database):
-        return spec
+        sided = _for_side(spec.failures, side)
+        return spec if sided is spec.failures else Database(spec.examples, sided, spec.url)
     if isinstance(spec, ExampleDatabase):
         return Database(spec, None, repr(spec))  # Hypothesis's store only: no failure files
     if isinstance(spec, str) and is_redis_url(spec):
-        return _open_redis(spec, contract)
+        db = _open_redis(spec, contract)
+        return Database(db.examples, _for_side(db.failures, side), db.url)
     if isinstance(spec, str) and re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]+://", spec):
         raise UsageError(f"unsupported database URL {redact_url(spec)!r}: give a directory or a redis:// URL")
     if not isinstance(spec, (str, os.PathLike)):
@@ -137,7 +150,8 @@ def open_database(spec: DatabaseSpec, contract: Contract) -> Database:
     root = Path(spec)
     if root.exists() and not root.is_dir():
         raise UsageError(f"database {str(root)!r} exists and is not a directory")
-    return Database(DirectoryBasedExampleDatabase(str(root / "examples")), FailureStore(root, contract), str(root))
+    store = FailureStore(root, contract, side=side)
+    return Database(DirectoryBasedExampleDatabase(str(root / "examples")), store, str(root))
 
 
 def database_from_url(url: str, contract: Contract) -> tuple[ExampleDatabase | None, FailureMemory | None]:
@@ -211,7 +225,8 @@ def _scrub(text: str) -> str:
 class RedisFailureStore(FailureStore):
     """:class:`FailureStore`'s twin in Redis: ``save(failure)``, ``load()``, ``replay_cases()``.
 
-    One hash per contract version (``runcontract:failures:v2``); a field per
+    One hash per contract version and side (``runcontract:failures:v2``,
+    ``runcontract:failures:client-v2``); a field per
     distinct (check, constraint, thread id, payload), whose value is the
     failure's JSON. Fields are named like the files of the directory store, so
     both stores keep the same failures apart. Failures never expire: they
@@ -220,11 +235,18 @@ class RedisFailureStore(FailureStore):
     and goes on (the failure stays in the report), ``replay`` stops with exit 2.
     """
 
-    def __init__(self, client: Any, contract: Contract, *, prefix: str = KEY_PREFIX) -> None:
+    def __init__(self, client: Any, contract: Contract, *, prefix: str = KEY_PREFIX, side: str = "endpoint") -> None:
         # FailureStore.__init__ sets up a directory: deliberately not called.
         self.redis = client
         self.contract = contract
-        self.key = f"{prefix}failures:{contract.version}"
+        self.side = side
+        self.prefix = prefix
+        self.key = f"{prefix}failures:{failures_name(contract.version, side)}"
+
+    def for_side(self, side: str) -> RedisFailureStore:
+        if side == self.side:
+            return self
+        return RedisFailureStore(self.redis, self.contract, prefix=self.prefix, side=side)
 
     @staticmethod
     def field_name(failure: Failure) -> str:

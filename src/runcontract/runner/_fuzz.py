@@ -20,28 +20,34 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .._core import Case, Exchange, Failure, Report, Target, curl_line, redact_headers
+from .. import _options
+from .._core import Case, Exchange, Failure, Report
 from .._errors import RuncontractError, RuncontractWarning, UsageError
-from ..checks import DEFAULT_CHECKS, ENDPOINT_CHECKS, CheckContext
+from ..checks import CLIENT_CHECKS, DEFAULT_CHECKS, ENDPOINT_CHECKS
 from ..contract import Contract
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
-from ._database import Database, TolerantExampleDatabase, open_database
-from ._memory import case_for, replay_key
+from ._database import DatabaseSpec, TolerantExampleDatabase, open_database
+from ._memory import SIDES, case_for, replay_key
+from ._subject import EndpointSubject, Evaluation, Subject, Target
 
 if TYPE_CHECKING:
-    from hypothesis.database import ExampleDatabase
+    from ..drivers import SendFn
 
 __all__ = [
     "DEAD_TARGET",
     "FuzzSettings",
     "ReplayOutcome",
+    "Subject",
     "Target",
+    "replay_client",
     "replay_endpoint",
+    "replay_subject",
     "request_interrupt",
+    "run_client",
     "run_endpoint",
+    "run_subject",
 ]
 
 # After this many consecutive 401/403 answers from the first requests, the
@@ -68,8 +74,11 @@ def request_interrupt() -> None:
 class FuzzSettings:
     """How long and how hard to fuzz, and what to check.
 
+    ``side`` is what is fuzzed: ``endpoint`` or ``client``; ``checks`` are
+    that side's check names (left at the default: all of the side's checks).
     ``database`` is a directory (saved failures under ``failures/<version>/``,
-    Hypothesis's examples under ``examples/``), or None for no memory.
+    a client's under ``failures/client-<version>/``, Hypothesis's examples
+    under ``examples/``), a redis:// URL, or None for no memory.
     ``breaker_threshold`` consecutive requests without a healthy answer (no
     answer, 5xx, 429 after retries) trip the circuit breaker (0: never);
     the run stops as a dead target when probes, spaced from
@@ -87,7 +96,7 @@ class FuzzSettings:
     thread_id: str | None = None
     # (i, n): send only every n-th case of the boundary plan, from the i-th (worker i of n).
     boundary_shard: tuple[int, int] = (0, 1)
-    database: str | Path | Database | ExampleDatabase | None = ".runcontract"
+    database: DatabaseSpec = _options.DEFAULT_DATABASE
     api_key_env: str | None = "OPENAI_API_KEY"
     progress: Callable[[Report], None] | None = None
     # Requests allowed for shrinking, beyond the plan and max_examples: each
@@ -97,8 +106,13 @@ class FuzzSettings:
     breaker_threshold: int = 20
     breaker_window: float = 60.0
     breaker_backoff: float = 0.5
+    side: str = "endpoint"
 
     def __post_init__(self) -> None:
+        if self.side not in SIDES:
+            raise UsageError(f"side must be one of {', '.join(SIDES)}, got {self.side!r}")
+        if self.side == "client" and tuple(self.checks) == DEFAULT_CHECKS:
+            self.checks = tuple(CLIENT_CHECKS)  # left at the default: every client check
         index, shards = self.boundary_shard
         if not (shards >= 1 and 0 <= index < shards):
             raise UsageError(f"boundary_shard must be (i, n) with 0 <= i < n, got {self.boundary_shard}")
@@ -110,9 +124,7 @@ class FuzzSettings:
             raise UsageError(f"max_examples must be >= 0, got {self.max_examples}")
         if self.duration is not None and self.duration <= 0:
             raise UsageError(f"duration must be > 0 seconds, got {self.duration}")
-        unknown = [c for c in self.checks if c not in ENDPOINT_CHECKS]
-        if unknown:
-            raise UsageError(f"unknown check {unknown[0]!r} (known: {', '.join(ENDPOINT_CHECKS)})")
+        _options.check_names(self.checks, ENDPOINT_CHECKS if self.side == "endpoint" else CLIENT_CHECKS)
         bad = [s for s in self.accepted_invalid if not 400 <= s < 500]
         if bad:
             raise UsageError(f"accepted status for invalid payloads must be 4xx, got {bad[0]}")
@@ -132,14 +144,15 @@ class ContractFailure(AssertionError):
 
 
 class _Loop:
-    def __init__(self, target: Target, contract: Contract, settings: FuzzSettings, report: Report) -> None:
-        self.target = target
+    """The one loop: every case of either side goes through ``run_case``."""
+
+    def __init__(self, subject: Subject, contract: Contract, settings: FuzzSettings, report: Report) -> None:
+        self.subject = subject
         self.contract = contract
         self.settings = settings
         self.report = report
-        self.checks = [(name, ENDPOINT_CHECKS[name]) for name in settings.checks]
         self.deadline = time.monotonic() + settings.duration if settings.duration else None
-        self.db = open_database(settings.database, contract)
+        self.db = open_database(settings.database, contract, side=subject.side)
         self.store = self.db.failures
         self._warned: set[str] = set()
         self.breaker = CircuitBreaker(
@@ -157,58 +170,63 @@ class _Loop:
             return True
         return self.request_cap is not None and self.report.requests >= self.request_cap
 
-    def warn_once(self, message: str) -> None:
-        kind = message.split(":", 1)[0]
-        if kind not in self._warned:
-            self._warned.add(kind)
-            warnings.warn(message, RuncontractWarning, stacklevel=2)
-
     def exception_for(self, key: tuple[str, str | None]) -> type[ContractFailure]:
         if key not in self._classes:
             self._classes[key] = type(f"Failure_{len(self._classes)}", (ContractFailure,), {"key": key})
         return self._classes[key]
 
-    def run_case(self, case: Case) -> list[Failure]:
-        """Send one case, run the checks, record what they find."""
+    def run_case(self, case: Case, *, split: bool = False) -> list[Failure]:
+        """Send one case, run the checks, record what they find; return what was recorded.
+
+        With ``split``, a valid combined at-limit payload that was refused is
+        first tried as its single-limit cases: when one of those is refused
+        too, they name what was refused, and the combined payload's refusal
+        (the same bug again, less precisely) is not recorded.
+        """
+        return self._run(case, split)[1]
+
+    def _run(self, case: Case, split: bool) -> tuple[Evaluation, list[Failure]]:
         if _INTERRUPT.is_set():
             raise KeyboardInterrupt
         if self.settings.thread_id is not None and case.thread_id != self.settings.thread_id:
             case = dataclasses.replace(case, thread_id=self.settings.thread_id)
-        exchange = self.target.send(case)
-        self.report.requests += 1
+        evaluation = self.subject.evaluate(case)
+        self.report.requests += evaluation.requests
         self.report.examples += 1
-        self._watch_auth(exchange)
-        ctx = CheckContext(self.contract, case, exchange, self.settings.accepted_invalid)
-        secrets = _secrets(exchange)
-        found = []
-        for name, check in self.checks:
-            problem = check(ctx)
-            if problem is None:
-                continue
-            failure = Failure(
-                check=name,
-                constraint=problem.constraint,
-                message=_scrub(problem.message, secrets),
-                payload=case.payload,
-                thread_id=case.thread_id,
-                status=exchange.status,
-                response_excerpt=_scrub(exchange.error or exchange.excerpt(), secrets),
-                curl=_scrub(curl_line(exchange, api_key_env=self.settings.api_key_env), secrets),
-                expected=case.expected,
-                origin=case.origin,
-            )
-            found.append(failure)
+        if evaluation.exchange is not None:
+            self._watch_auth(evaluation.exchange)
+        refused = [f for f in evaluation.failures if f.check == self.subject.refused_check]
+        singles = self.subject.singles(case) if split and refused and case.valid else []
+        explained = False
+        try:
+            explained = bool(singles) and self.bisect(singles)
+        finally:
+            # Recorded even when the bisection is interrupted: nothing found is ever lost.
+            if explained:
+                evaluation.failures = [f for f in evaluation.failures if f not in refused]
+            kept = self.record(self.subject.admit(case, evaluation, self.report))
+            self.report.record(case, evaluation.outcome)
+        if self.settings.progress is not None:
+            self.settings.progress(self.report)
+        if evaluation.exchange is not None:
+            self._watch_health(case, evaluation.exchange)
+        return evaluation, kept
+
+    def record(self, failures: list[Failure]) -> list[Failure]:
+        for failure in failures:
             self.report.add(failure)
             if self.store is not None:
                 try:
                     self.store.save(failure)
                 except RuncontractError as exc:  # the failure stays in the report; the run goes on
                     self.warn_once(f"{exc}; failures found from now on are kept in the report only")
-        self.report.record(case, "error" if exchange.error else str(exchange.status))
-        if self.settings.progress is not None:
-            self.settings.progress(self.report)
-        self._watch_health(case, exchange)
-        return found
+        return failures
+
+    def warn_once(self, message: str) -> None:
+        kind = message.split(":", 1)[0]
+        if kind not in self._warned:
+            self._warned.add(kind)
+            warnings.warn(message, RuncontractWarning, stacklevel=2)
 
     def _watch_health(self, case: Case, exchange: Exchange) -> None:
         """Feed the breaker; when it trips, probe with backoff (raises TargetDead, or _Stop at the deadline)."""
@@ -221,7 +239,7 @@ class _Loop:
         if _INTERRUPT.is_set():
             raise KeyboardInterrupt
         probe = self.last_good or Case(dict(_PROBE_PAYLOAD), origin="probe")
-        exchange = self.target.send(probe)
+        exchange = self.subject.probe(probe)
         self.report.requests += 1
         return exchange
 
@@ -239,40 +257,26 @@ class _Loop:
         for case in cases:
             if self.out_of_budget():
                 raise _Stop
-            failures = self.run_case(case)
-            refused = [f for f in failures if f.check == "valid_accepted"]
-            if case.valid and case.origin == "boundary" and refused and self.bisect(case):
-                # The single-limit payloads name what was refused: the big combined
-                # payload would only report the same bug again.
-                self.report.failures = [f for f in self.report.failures if f not in refused]
+            self.run_case(case, split=True)
 
-    def bisect(self, combined: Case) -> bool:
-        """A combined at-limit payload was refused: find which limits, one payload each.
+    def bisect(self, singles: list[Case]) -> bool:
+        """A combined at-limit payload was refused: send its single-limit payloads, one each.
 
-        Returns True when at least one single-limit payload was refused too.
+        Returns True when at least one of them was refused too.
         """
-        from ..strategies import boundary_cases, with_registered_ids
-
-        fields = set(combined.payload) if isinstance(combined.payload, dict) else set()
-        singles = [
-            Case(b.payload, combined.thread_id, "valid", b.constraint, b.note, "boundary")
-            for b in boundary_cases(self.contract)
-            if b.side == "at" and set(b.payload) <= fields and len(b.payload) >= 2 and b.payload != combined.payload
-        ]
         found = False
-        for single in with_registered_ids(singles, contract=self.contract):
+        for single in singles:
             if self.out_of_budget():
                 break
-            found |= any(f.check == "valid_accepted" for f in self.run_case(single))
+            evaluation, _ = self._run(single, split=False)
+            found |= any(f.check == self.subject.refused_check for f in evaluation.failures)
         return found
 
     def run_random(self) -> None:
-        from hypothesis import HealthCheck, Phase, given, settings
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
         from hypothesis import seed as seed_decorator
 
-        from ..strategies import requests
-
-        strategy = requests(self.contract)
+        strategy = self.subject.strategy()
         loop = self
         chunk = 0
         while True:
@@ -300,9 +304,13 @@ class _Loop:
                 suppress_health_check=list(HealthCheck),
                 phases=[Phase.reuse, Phase.generate, Phase.shrink],
                 print_blob=False,
+                verbosity=Verbosity.quiet,
             )(given(strategy)(one))
             test = seed_decorator((self.report.seed or 0) + chunk)(test)
-            digest = f"{self.contract.version}:{self.contract.source}:{self.report.target}".encode()
+            # Endpoint runs keep the digest they always had (existing databases still replay);
+            # a client's examples are kept apart from an endpoint's.
+            side = "" if self.subject.side == "endpoint" else f"{self.subject.side}:"
+            digest = f"{side}{self.contract.version}:{self.contract.source}:{self.report.target}".encode()
             test._hypothesis_internal_add_digest = hashlib.sha256(digest).digest()  # type: ignore[attr-defined]
             if self.deadline is None and self.settings.shrink_requests is not None:
                 self.request_cap = self.report.requests + budget + self.settings.shrink_requests
@@ -336,36 +344,13 @@ class _AuthRefused(BaseException):
         self.status = status
 
 
-def _secrets(exchange: Exchange) -> list[str]:
-    """Credential values the request carried (whole header values and the token after a scheme)."""
-    out: list[str] = []
-    for name, value in exchange.request_headers.items():
-        if redact_headers({name: value})[name] == value:
-            continue
-        out.append(value)
-        token = value.partition(" ")[2]
-        if token:
-            out.append(token.strip())
-    # Longest first, so that a token inside a whole value is not half replaced; short values
-    # (a test's "k") would mangle ordinary text and are not credentials worth hiding.
-    return sorted({s for s in out if len(s) >= 8}, key=len, reverse=True)
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every credential replaced (a server may echo the request's headers back)."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, "[REDACTED]")
-    return text
-
-
-def _new_report(contract: Contract, settings: FuzzSettings, target_name: str) -> Report:
+def _new_report(contract: Contract, settings: FuzzSettings, subject: Subject) -> Report:
     seed = settings.seed if settings.seed is not None else random.SystemRandom().randrange(2**31)
     return Report(
-        target=target_name,
+        target=subject.name,
         contract=f"{contract.version} ({contract.source})",
         seed=seed,
-        checks=list(settings.checks),
+        checks=list(subject.checks),
     )
 
 
@@ -391,6 +376,34 @@ def _guarded(report: Report) -> Iterator[None]:
         report.duration_s = time.monotonic() - start
 
 
+def run_subject(subject: Subject, contract: Contract, settings: FuzzSettings | None = None) -> Report:
+    """Fuzz ``subject`` (an endpoint or a client) against ``contract``; return the Report.
+
+    Saved failures of the subject's side are replayed first, then its
+    boundary plan (``settings.boundary_shard``: this worker's share), then
+    random cases under Hypothesis. The run ends early, keeping every failure
+    found so far, when interrupted (``report.interrupted``), when the budget
+    or duration is spent, or (endpoints) when the credentials are refused or
+    the target stops answering (``report.aborted``). The subject is not closed.
+    """
+    settings = settings or FuzzSettings(side=subject.side)
+    if settings.side != subject.side:
+        raise UsageError(f"settings are for an {settings.side} run, the subject is a {subject.side}")
+    report = _new_report(contract, settings, subject)
+    loop = _Loop(subject, contract, settings, report)
+    with _guarded(report):
+        try:
+            if loop.store is not None:
+                loop.run_list(loop.store.replay_cases())
+            index, shards = settings.boundary_shard if subject.shardable else (0, 1)
+            loop.run_list(subject.plan(settings.boundary)[index::shards])
+            loop.record(subject.after_plan())
+            loop.run_random()
+        finally:
+            loop.db.close()
+    return report
+
+
 def run_endpoint(
     target: Target,
     contract: Contract,
@@ -404,24 +417,51 @@ def run_endpoint(
     (``report.interrupted``), when the credentials are refused, or when the
     target stops answering (``report.aborted``; it starts with ``DEAD_TARGET``).
     """
-    from ..strategies import boundary_plan, with_registered_ids
-
     settings = settings or FuzzSettings()
-    report = _new_report(contract, settings, target_name)
-    loop = _Loop(target, contract, settings, report)
-    with _guarded(report):
-        try:
-            if loop.store is not None:
-                loop.run_list(loop.store.replay_cases())
-            if settings.boundary:
-                # Ids that must exist on the target come from the strategies/ registrations.
-                index, shards = settings.boundary_shard
-                plan = with_registered_ids(boundary_plan(contract), contract=contract)
-                loop.run_list(plan[index::shards])
-            loop.run_random()
-        finally:
-            loop.db.close()
-    return report
+    return run_subject(_endpoint(target, contract, settings, target_name), contract, settings)
+
+
+def _endpoint(target: Target, contract: Contract, settings: FuzzSettings, name: str) -> EndpointSubject:
+    return EndpointSubject(
+        target,
+        contract,
+        checks=settings.checks,
+        accepted_invalid=settings.accepted_invalid,
+        api_key_env=settings.api_key_env,
+        name=name,
+    )
+
+
+def _client(send: SendFn, contract: Contract, settings: FuzzSettings, options: dict[str, Any]) -> Subject:
+    from ._client import ClientSubject
+
+    return ClientSubject(send, contract, checks=settings.checks, **options)
+
+
+def run_client(
+    send: SendFn,
+    contract: Contract,
+    settings: FuzzSettings | None = None,
+    *,
+    name: str | None = None,
+    validates: bool | None = None,
+    clean_errors: tuple[type[BaseException], ...] | None = None,
+    cases: Iterable[Case] = (),
+) -> Report:
+    """Fuzz a client serializer ``send(base_url, thread_id, payload)``: the same loop as :func:`run_endpoint`.
+
+    ``settings.side`` must be ``client`` (``FuzzSettings(side="client")``);
+    ``validates``, ``clean_errors`` and ``cases`` are :class:`ClientSubject`'s.
+    """
+    settings = settings or FuzzSettings(side="client")
+    options: dict[str, Any] = {"name": name, "validates": validates, "cases": cases}
+    if clean_errors is not None:
+        options["clean_errors"] = clean_errors
+    subject = _client(send, contract, settings, options)
+    try:
+        return run_subject(subject, contract, settings)
+    finally:
+        subject.close()
 
 
 @dataclass
@@ -449,23 +489,22 @@ class ReplayOutcome:
         return "fixed"
 
 
-def replay_endpoint(
-    target: Target,
+def replay_subject(
+    subject: Subject,
     contract: Contract,
     saved: Iterable[Failure | tuple[str | os.PathLike[str], Failure]],
     settings: FuzzSettings | None = None,
-    *,
-    target_name: str = "target",
 ) -> tuple[Report, list[ReplayOutcome]]:
-    """Send each saved failure's request once to ``target``; return the Report and one outcome per saved failure.
+    """Send each saved failure's request once to ``subject``; return the Report and one outcome per saved failure.
 
     The Report holds every failure today's checks find on those requests (so
     ``report.failures`` empty means none reproduces). Nothing is saved:
     ``settings.database``, the boundary plan and random generation are not used.
     """
-    settings = dataclasses.replace(settings or FuzzSettings(), database=None, boundary=False, max_examples=0)
-    report = _new_report(contract, settings, target_name)
-    loop = _Loop(target, contract, settings, report)
+    base = settings or FuzzSettings(side=subject.side)
+    settings = dataclasses.replace(base, database=None, boundary=False, max_examples=0)
+    report = _new_report(contract, settings, subject)
+    loop = _Loop(subject, contract, settings, report)
     outcomes: list[ReplayOutcome] = []
     groups: dict[str, list[ReplayOutcome]] = {}
     for item in saved:
@@ -480,4 +519,39 @@ def replay_endpoint(
             found = loop.run_case(case_for(group[0].saved, contract))
             for outcome in group:
                 outcome.now, outcome.sent = list(found), True
+        # Failures a client held back until it was known to validate belong to their request's outcome.
+        for failure in loop.record(subject.after_plan()):
+            for outcome in groups.get(replay_key(failure), ()):
+                outcome.now.append(failure)
     return report, outcomes
+
+
+def replay_endpoint(
+    target: Target,
+    contract: Contract,
+    saved: Iterable[Failure | tuple[str | os.PathLike[str], Failure]],
+    settings: FuzzSettings | None = None,
+    *,
+    target_name: str = "target",
+) -> tuple[Report, list[ReplayOutcome]]:
+    """:func:`replay_subject` for an endpoint ``target``."""
+    settings = settings or FuzzSettings()
+    return replay_subject(_endpoint(target, contract, settings, target_name), contract, saved, settings)
+
+
+def replay_client(
+    send: SendFn,
+    contract: Contract,
+    saved: Iterable[Failure | tuple[str | os.PathLike[str], Failure]],
+    settings: FuzzSettings | None = None,
+    *,
+    name: str | None = None,
+    validates: bool | None = None,
+) -> tuple[Report, list[ReplayOutcome]]:
+    """:func:`replay_subject` for a client serializer ``send``: which saved client failures it still shows."""
+    settings = settings or FuzzSettings(side="client")
+    subject = _client(send, contract, settings, {"name": name, "validates": validates})
+    try:
+        return replay_subject(subject, contract, saved, settings)
+    finally:
+        subject.close()

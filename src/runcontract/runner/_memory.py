@@ -17,13 +17,39 @@ from pathlib import Path
 from .._core import Case, Failure
 from ..contract import Contract
 
-__all__ = ["FailureStore", "case_for", "load_failure_files", "replay_key"]
+__all__ = ["SIDES", "FailureStore", "case_for", "failure_dir", "failures_name", "load_failure_files", "replay_key"]
+
+# What a run drives: an endpoint (a server) or a client serializer. Their failures are kept apart.
+SIDES = ("endpoint", "client")
+
+
+def failures_name(version: str, side: str = "endpoint") -> str:
+    """The name under which one side's failures of a contract version are kept: ``v2``, ``client-v2``.
+
+    Endpoint failures keep the plain version name they always had, so existing databases still replay.
+    """
+    if side not in SIDES:
+        raise ValueError(f"side must be one of {SIDES}, got {side!r}")
+    return version if side == "endpoint" else f"{side}-{version}"
+
+
+def failure_dir(root: str | os.PathLike[str], version: str, side: str = "endpoint") -> Path:
+    """Where a directory database keeps one side's saved failures: ``<root>/failures/<name>/``."""
+    return Path(root) / "failures" / failures_name(version, side)
 
 
 class FailureStore:
-    def __init__(self, root: str | Path, contract: Contract) -> None:
-        self.dir = Path(root) / "failures" / contract.version
+    """Saved failures of one contract version and one side, as JSON files under ``<root>/failures/``."""
+
+    def __init__(self, root: str | Path, contract: Contract, *, side: str = "endpoint") -> None:
+        self.root = Path(root)
+        self.dir = failure_dir(root, contract.version, side)
         self.contract = contract
+        self.side = side
+
+    def for_side(self, side: str) -> FailureStore:
+        """The same database's store for ``side`` (itself when it is that side's already)."""
+        return self if side == self.side else FailureStore(self.root, self.contract, side=side)
 
     def _name(self, failure: Failure) -> Path:
         key = json.dumps(

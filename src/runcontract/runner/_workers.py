@@ -3,8 +3,10 @@
 Each worker is a fresh process (the ``spawn`` start method: no forked HTTP
 clients, event loops or locks) that rebuilds the contract, runs its optional
 ``setup`` (strategy registrations), builds its own target from a picklable
-factory and runs the ordinary fuzz loop (:func:`run_endpoint`) with a seed of
-its own. All of them read and write the same database (a directory or a
+factory and runs the ordinary fuzz loop (:func:`run_subject`) with a seed of
+its own. A factory makes an endpoint Target, or a client subject
+(``runcontract.clients.ClientFactory``), so clients fuzz in workers too.
+All of them read and write the same database (a directory or a
 Redis URL, see ``_database``): every worker replays the saved failures first,
 the boundary plan is dealt out between them (worker i sends every N-th case
 from the i-th), and ``max_examples`` is split between them (with
@@ -39,7 +41,8 @@ from .._core import BaseTarget, Case, Coverage, Exchange, Report, Target
 from .._errors import RuncontractError, UsageError
 from ..contract import Contract
 from ._database import Database, DatabaseUnavailable, open_database
-from ._fuzz import FuzzSettings, run_endpoint
+from ._fuzz import FuzzSettings, run_subject
+from ._subject import as_subject
 
 __all__ = [
     "AppTargetFactory",
@@ -204,6 +207,7 @@ def _worker_main(job: _Job, results: Any) -> None:
         if job.setup is not None:
             job.setup()
         target = job.factory(contract)
+        subject = as_subject(target, contract, job.settings, job.target_name)
         last = [0.0]
 
         def snapshot(report: Report) -> None:
@@ -213,11 +217,11 @@ def _worker_main(job: _Job, results: Any) -> None:
                 results.put(("snapshot", index, pickle.dumps(report)))
 
         settings = dataclasses.replace(job.settings, progress=snapshot)
-        report = run_endpoint(target, contract, settings, target_name=job.target_name)
+        report = run_subject(subject, contract, settings)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the Report is complete: let nothing cut it off
         results.put(("report", index, pickle.dumps(report)))
     except KeyboardInterrupt:
-        # Interrupted outside run_endpoint's own handling: the parent keeps this worker's last snapshot.
+        # Interrupted outside run_subject's own handling: the parent keeps this worker's last snapshot.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         results.put(("interrupted", index, None))
     except RuncontractError as exc:
@@ -304,7 +308,7 @@ def run_workers(
     if isinstance(settings.database, Database):
         raise UsageError("with workers, give the database as a directory or a redis:// URL, not an opened Database")
     # Fail fast, once, on a database nobody can open (and say which).
-    open_database(settings.database, contract).close()
+    open_database(settings.database, contract, side=settings.side).close()
     share = getattr(factory, "share", None)
     if callable(share):
         factory = share(workers)
