@@ -9,8 +9,8 @@ import pytest
 from runcontract import Case, load_contract
 from runcontract.checks import ENDPOINT_CHECKS, CheckContext
 from runcontract.checks._endpoint import param_tokens
-from runcontract.drivers import Exchange
 from runcontract.server import run_for
+from support import make_exchange
 
 CONTRACT = load_contract()
 VALID = {"assistant_id": "asst_1", "temperature": 2, "metadata": {"k": "v"}, "max_prompt_tokens": 2**70}
@@ -28,62 +28,50 @@ def _error(param="temperature", **over):
     return {"error": error}
 
 
-def _exchange(status, body, content_type="application/json", events=None, error=None):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return Exchange(
-        "POST",
-        "http://t/v1/threads/thread_1/runs",
-        {},
-        b"{}",
-        status,
-        {"content-type": content_type},
-        raw,
-        error=error,
-        events=events,
-    )
-
-
 def _fires(check, payload, exchange, expected="valid", constraint=None):
     case = Case(payload, "thread_1", expected, constraint)
     return ENDPOINT_CHECKS[check](CheckContext(CONTRACT, case, exchange))
 
 
-GOOD_VALID = _exchange(200, _run())
-GOOD_INVALID = _exchange(400, _error())
+GOOD_VALID = make_exchange(200, _run())
+GOOD_INVALID = make_exchange(400, _error())
 
 CASES = [
     # (check, payload, expected, constraint, faulty exchange)
-    ("valid_accepted", VALID, "valid", None, _exchange(400, _error())),
-    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", _exchange(200, _run(INVALID))),
-    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", _exchange(422, _error())),
-    ("no_server_error", VALID, "valid", None, _exchange(500, b"oops", "text/plain")),
-    ("no_server_error", VALID, "valid", None, _exchange(0, b"", error="connection reset")),
-    ("run_conforms", VALID, "valid", None, _exchange(200, _run(status="sleeping"))),
-    ("run_conforms", VALID, "valid", None, _exchange(200, b"<html>", "text/html")),
-    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(temperature=1.99))),
-    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(max_prompt_tokens=float(2**70)))),
-    ("run_reflects_request", VALID, "valid", None, _exchange(200, _run(thread_id="thread_2"))),
-    ("error_conforms", INVALID, "invalid", "temperature.maximum", _exchange(400, {"error": "bad"})),
-    ("error_conforms", INVALID, "invalid", "temperature.maximum", _exchange(400, {"error": {"message": "x"}})),
-    ("error_names_param", INVALID, "invalid", "temperature.maximum", _exchange(400, _error(param="top_p"))),
-    ("error_names_param", INVALID, "invalid", "temperature.maximum", _exchange(400, _error(param=None))),
+    ("valid_accepted", VALID, "valid", None, make_exchange(400, _error())),
+    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", make_exchange(200, _run(INVALID))),
+    ("invalid_rejected", INVALID, "invalid", "temperature.maximum", make_exchange(422, _error())),
+    ("no_server_error", VALID, "valid", None, make_exchange(500, b"oops", content_type="text/plain")),
+    ("no_server_error", VALID, "valid", None, make_exchange(0, b"", error="connection reset")),
+    ("run_conforms", VALID, "valid", None, make_exchange(200, _run(status="sleeping"))),
+    ("run_conforms", VALID, "valid", None, make_exchange(200, b"<html>", content_type="text/html")),
+    ("run_reflects_request", VALID, "valid", None, make_exchange(200, _run(temperature=1.99))),
+    ("run_reflects_request", VALID, "valid", None, make_exchange(200, _run(max_prompt_tokens=float(2**70)))),
+    ("run_reflects_request", VALID, "valid", None, make_exchange(200, _run(thread_id="thread_2"))),
+    ("error_conforms", INVALID, "invalid", "temperature.maximum", make_exchange(400, {"error": "bad"})),
+    ("error_conforms", INVALID, "invalid", "temperature.maximum", make_exchange(400, {"error": {"message": "x"}})),
+    ("error_names_param", INVALID, "invalid", "temperature.maximum", make_exchange(400, _error(param="top_p"))),
+    ("error_names_param", INVALID, "invalid", "temperature.maximum", make_exchange(400, _error(param=None))),
     (
         "stream_protocol",
         {**VALID, "stream": True},
         "valid",
         None,
-        _exchange(200, b"", "text/event-stream", events=[("thread.run.created", json.dumps(_run()))]),
+        make_exchange(200, b"", content_type="text/event-stream", events=[("thread.run.created", json.dumps(_run()))]),
     ),
     (
         "stream_protocol",
         {**VALID, "stream": True},
         "valid",
         None,
-        _exchange(
-            200, b"", "text/event-stream", events=[("thread.run.queued", json.dumps(_run())), ("done", "[DONE]")]
+        make_exchange(
+            200,
+            b"",
+            content_type="text/event-stream",
+            events=[("thread.run.queued", json.dumps(_run())), ("done", "[DONE]")],
         ),
     ),
-    ("stream_protocol", {**VALID, "stream": True}, "valid", None, _exchange(200, _run())),
+    ("stream_protocol", {**VALID, "stream": True}, "valid", None, make_exchange(200, _run())),
 ]
 
 
@@ -97,13 +85,18 @@ def test_checks_silent_on_faithful_answers(check):
     assert _fires(check, VALID, GOOD_VALID) is None
     assert _fires(check, INVALID, GOOD_INVALID, "invalid", "temperature.maximum") is None
     stream = [("thread.run.created", json.dumps(_run())), ("thread.run.queued", json.dumps(_run())), ("done", "[DONE]")]
-    assert _fires(check, {**VALID, "stream": True}, _exchange(200, b"", "text/event-stream", events=stream)) is None
+    assert (
+        _fires(
+            check, {**VALID, "stream": True}, make_exchange(200, b"", content_type="text/event-stream", events=stream)
+        )
+        is None
+    )
 
 
 def test_echo_tolerates_server_defaults_inside_objects():
     payload = {"assistant_id": "a", "tools": [{"type": "file_search"}]}
     run = _run(payload, tools=[{"type": "file_search", "file_search": {"max_num_results": 20}}])
-    assert _fires("run_reflects_request", payload, _exchange(200, run)) is None
+    assert _fires("run_reflects_request", payload, make_exchange(200, run)) is None
 
 
 def test_param_in_ancestor_form_is_accepted():
@@ -112,9 +105,9 @@ def test_param_in_ancestor_form_is_accepted():
         "tools": [{"type": "code_interpreter"}, {"type": "function", "function": {"name": "a b"}}],
     }
     for param in ("tools", "tools[1]", "tools[1].function.name", "tools.1.function"):
-        exchange = _exchange(400, _error(param=param))
+        exchange = make_exchange(400, _error(param=param))
         assert _fires("error_names_param", payload, exchange, "invalid", "tools.items.function.name.pattern") is None
-    exchange = _exchange(400, _error(param="tools[0].function.name"))
+    exchange = make_exchange(400, _error(param="tools[0].function.name"))
     assert _fires("error_names_param", payload, exchange, "invalid", "tools.items.function.name.pattern") is not None
 
 

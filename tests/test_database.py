@@ -13,7 +13,7 @@ import pytest
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from faulty_servers import FAULTY
-from runcontract import Failure, load_contract
+from runcontract import load_contract
 from runcontract._errors import EXIT_CONFIG, UsageError
 from runcontract.drivers import ASGITarget
 from runcontract.runner import FailureStore, FuzzSettings, run_endpoint
@@ -25,41 +25,15 @@ from runcontract.runner._database import (
     open_database,
     redact_url,
 )
-from runcontract.server import BackgroundServer
+from support import RecordingTarget, make_failure
 
 pytest_plugins = ["redis_server"]
 
 TESTS = Path(__file__).parent
 
 
-def _failure(payload, *, check="invalid_rejected", constraint="temperature.maximum", curl="curl -sS ..."):
-    return Failure(
-        check=check,
-        constraint=constraint,
-        message="accepted",
-        payload=payload,
-        thread_id="thread_abc123",
-        status=200,
-        response_excerpt="{}",
-        curl=curl,
-        expected="invalid",
-        origin="boundary",
-    )
-
-
-class Recording:
-    """A target that remembers every case it sent, in order."""
-
-    def __init__(self, app):
-        self.target = ASGITarget(app)
-        self.sent = []
-
-    def send(self, case):
-        self.sent.append(case)
-        return self.target.send(case)
-
-    def close(self):
-        self.target.close()
+def _failure(payload, **fields):
+    return make_failure(payload, origin="boundary", **fields)
 
 
 # ------------------------------------------------------------------ directory
@@ -187,7 +161,7 @@ def test_run_endpoint_with_a_redis_database_replays_failures_first(redis_url, tm
     contract = load_contract()
     first = run_endpoint(ASGITarget(factory()), contract, FuzzSettings(max_examples=10, seed=1, database=redis_url))
     assert check in {f.check for f in first.failures}
-    recording = Recording(factory())
+    recording = RecordingTarget(factory())
     second = run_endpoint(
         recording, contract, FuzzSettings(max_examples=0, boundary=False, seed=99, database=redis_url)
     )
@@ -216,25 +190,16 @@ _PROCESS = textwrap.dedent(
     import json, sys
     from faulty_servers import FAULTY
     from runcontract import load_contract
-    from runcontract.drivers import ASGITarget
     from runcontract.runner import FuzzSettings, run_endpoint
+    from support import RecordingTarget
 
     url, seed, max_examples, boundary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
     factory, _ = FAULTY["temperature_max_2_01"]
-    sent = []
-
-    class Recording:
-        def __init__(self):
-            self.target = ASGITarget(factory())
-        def send(self, case):
-            sent.append({"payload": case.payload, "origin": case.origin})
-            return self.target.send(case)
-        def close(self):
-            self.target.close()
-
+    target = RecordingTarget(factory())
     settings = FuzzSettings(max_examples=max_examples, seed=seed, boundary=boundary, database=url)
-    report = run_endpoint(Recording(), load_contract(), settings, target_name="staging")
-    out = {"failures": [f.to_dict() for f in report.failures], "sent": sent[:3], "requests": report.requests}
+    report = run_endpoint(target, load_contract(), settings, target_name="staging")
+    sent = [{"payload": case.payload, "origin": case.origin} for case in target.sent[:3]]
+    out = {"failures": [f.to_dict() for f in report.failures], "sent": sent, "requests": report.requests}
     print(json.dumps(out))
     """
 )
@@ -274,7 +239,7 @@ def test_two_processes_share_a_real_redis_database(redis_url, tmp_path):
     assert 1 <= b["requests"] <= len(saved)  # max_examples=0, no boundary plan: only the replay
 
 
-def test_cli_fuzz_and_replay_through_redis(redis_url, tmp_path):
+def test_cli_fuzz_and_replay_through_redis(redis_url, tmp_path, running_server):
     """`runcontract fuzz --db redis://...` keeps the failures; `runcontract replay --db redis://...` replays them."""
     factory, check = FAULTY["temperature_max_2_01"]
     env = {**os.environ, "OPENAI_API_KEY": "sk-redis-cli"}
@@ -289,10 +254,10 @@ def test_cli_fuzz_and_replay_through_redis(redis_url, tmp_path):
             cwd=tmp_path,
         )
 
-    with BackgroundServer(app=factory()) as server:
-        first = cli("fuzz", "--base-url", server.base_url, "--db", redis_url, "--max-examples", "5", "--quiet")
-        assert first.returncode == 1, first.stderr
-        again = cli("replay", "--db", redis_url, "--base-url", server.base_url)
+    base_url = running_server(factory())
+    first = cli("fuzz", "--base-url", base_url, "--db", redis_url, "--max-examples", "5", "--quiet")
+    assert first.returncode == 1, first.stderr
+    again = cli("replay", "--db", redis_url, "--base-url", base_url)
     assert again.returncode == 1, again.stderr
     assert "saved failure(s) reproduce" in again.stdout
     assert check in again.stdout

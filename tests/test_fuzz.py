@@ -9,7 +9,8 @@ import pytest
 from faulty_servers import FAITHFUL, FAULTY
 from runcontract import check_endpoint, load_contract
 from runcontract.runner import FuzzSettings, run_endpoint
-from runcontract.server import BackgroundServer, create_app
+from runcontract.server import create_app
+from support import RecordingTarget
 
 
 def test_faithful_server_reports_nothing_and_covers_every_constraint():
@@ -47,11 +48,10 @@ def test_failure_is_shrunk_to_a_small_payload():
     assert len(json.dumps(failure.payload)) < 400
 
 
-def test_over_real_http(monkeypatch):
+def test_over_real_http(monkeypatch, running_server):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
     factory, check = FAULTY["temperature_max_2_01"]
-    with BackgroundServer(app=factory()) as server:
-        report = check_endpoint(server.base_url, seed=2, max_examples=20)
+    report = check_endpoint(running_server(factory()), seed=2, max_examples=20)
     assert {f.check for f in report.failures} == {check}
     assert {f.constraint for f in report.failures} == {"temperature.maximum"}
     assert "sk-test-secret" not in report.to_json()
@@ -65,26 +65,11 @@ def test_failures_are_remembered_and_replayed_first(tmp_path):
     assert saved and first.failures
     contract = load_contract()
     second = run_endpoint(
-        _Recording(factory()), contract, FuzzSettings(max_examples=0, boundary=False, database=tmp_path, seed=1)
+        RecordingTarget(factory()), contract, FuzzSettings(max_examples=0, boundary=False, database=tmp_path, seed=1)
     )
     assert {f.key for f in second.failures} >= {f.key for f in first.failures if f.origin != "replay"} & {
         ("valid_accepted", "metadata.keys.maxLength")
     }
-
-
-class _Recording:
-    def __init__(self, app):
-        from runcontract.drivers import ASGITarget
-
-        self.target = ASGITarget(app)
-        self.sent = []
-
-    def send(self, case):
-        self.sent.append(case)
-        return self.target.send(case)
-
-    def close(self):
-        self.target.close()
 
 
 def test_auth_refused_aborts_with_a_config_error():

@@ -6,26 +6,19 @@ import json
 import shlex
 import xml.etree.ElementTree as ET
 
-from runcontract.drivers import Exchange, redact_headers
-from runcontract.report import Failure, Report, curl_line, to_junit
-
-SECRET = "sk-live-abcdef123456"
+from runcontract.drivers import redact_headers
+from runcontract.report import Report, curl_line, to_junit
+from support import SECRET, SECRET_HEADERS, make_exchange, make_failure
 
 
 def _exchange():
-    return Exchange(
-        "POST",
-        "http://127.0.0.1:9/v1/threads/a%2Fb/runs",
-        {
-            "Authorization": f"Bearer {SECRET}",
-            "OpenAI-Beta": "assistants=v2",
-            "Content-Type": "application/json",
-            "X-Api-Key": SECRET,
-        },
-        json.dumps({"assistant_id": "it's"}).encode(),
+    return make_exchange(
         400,
-        {},
         b'{"error": {}}',
+        url="http://127.0.0.1:9/v1/threads/a%2Fb/runs",
+        request_headers=SECRET_HEADERS,
+        request_body={"assistant_id": "it's"},
+        headers={},
     )
 
 
@@ -45,15 +38,15 @@ def test_redact_headers():
 
 
 def _failure(check="invalid_rejected", constraint="temperature.maximum", payload=None):
-    return Failure(
-        check,
-        constraint,
-        "msg",
-        payload or {"assistant_id": "a", "temperature": 3},
-        "t",
-        200,
-        "{}",
-        curl_line(_exchange()),
+    return make_failure(
+        payload,
+        check=check,
+        constraint=constraint,
+        message="msg",
+        thread_id="t",
+        curl=curl_line(_exchange()),
+        expected="valid",
+        origin="random",
     )
 
 

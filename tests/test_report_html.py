@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -19,8 +18,8 @@ from runcontract.contract import load_contract
 from runcontract.drivers import Exchange
 from runcontract.report import Coverage, Failure, Report, curl_line
 from runcontract.report._html import to_html, write_html
+from support import SECRET, SECRET_HEADERS, make_exchange
 
-SECRET = "sk-live-abcdef123456"
 NASTY = "</pre><script>alert('x')</script>\"'&<b>"
 BROWSER_TIMEOUT_S = 60
 
@@ -29,20 +28,8 @@ BROWSER_TIMEOUT_S = 60
 
 
 def _exchange(body: object) -> Exchange:
-    return Exchange(
-        "POST",
-        "https://staging.example.com/v1/threads/thread_abc/runs",
-        {
-            "Authorization": f"Bearer {SECRET}",
-            "OpenAI-Beta": "assistants=v2",
-            "Content-Type": "application/json",
-            "X-Api-Key": SECRET,
-        },
-        json.dumps(body).encode(),
-        200,
-        {},
-        b"{}",
-    )
+    url = "https://staging.example.com/v1/threads/thread_abc/runs"
+    return make_exchange(200, url=url, request_headers=SECRET_HEADERS, request_body=body, headers={})
 
 
 def _report() -> Report:

@@ -27,6 +27,7 @@ from runcontract.runner import FuzzSettings, run_endpoint
 from runcontract.runner._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from runcontract.runner._fuzz import replay_endpoint
 from runcontract.server import BackgroundServer
+from support import make_exchange, make_failure
 
 CONTRACT = load_contract()
 TESTS = Path(__file__).parent
@@ -44,10 +45,6 @@ def _fuzz(url: str, *, timeout: float = 0.3, max_retries: int = 0, **overrides: 
     options.update(overrides)
     with HTTPTarget(url, contract=CONTRACT, api_key="k", timeout=timeout, max_retries=max_retries) as target:
         return run_endpoint(target, CONTRACT, FuzzSettings(**options), target_name=url)
-
-
-def _exchange(status: int = 0, error: str | None = None) -> Exchange:
-    return Exchange("POST", "http://x/v1/threads/t/runs", {}, b"{}", status=status, error=error)
 
 
 # ------------------------------------------------------------------ the breaker, alone
@@ -73,7 +70,7 @@ def _exchange(status: int = 0, error: str | None = None) -> Exchange:
     ],
 )
 def test_what_counts_against_the_target(status: int, error: str | None, counts: bool) -> None:
-    assert (unhealthy(_exchange(status, error)) is not None) is counts
+    assert (unhealthy(make_exchange(status, error=error)) is not None) is counts
 
 
 class _Clock:
@@ -91,7 +88,7 @@ class _Clock:
 
 def test_breaker_trips_on_consecutive_failures_only_and_resets_on_a_good_answer() -> None:
     breaker = CircuitBreaker(threshold=3)
-    bad, good = _exchange(500), _exchange(400)
+    bad, good = make_exchange(500), make_exchange(400)
     assert [breaker.observe(e) for e in (bad, bad, good, bad, bad)] == [False] * 5
     assert breaker.observe(bad) is True  # the third in a row
     assert CircuitBreaker(threshold=0).observe(bad) is False  # disabled
@@ -100,13 +97,13 @@ def test_breaker_trips_on_consecutive_failures_only_and_resets_on_a_good_answer(
 def test_breaker_probes_with_exponential_backoff_then_declares_the_target_dead() -> None:
     clock = _Clock()
     breaker = CircuitBreaker(threshold=2, window=10.0, backoff=0.5, max_backoff=4.0, clock=clock, sleep=clock.sleep)
-    breaker.observe(_exchange(503))
-    assert breaker.observe(_exchange(503))
+    breaker.observe(make_exchange(503))
+    assert breaker.observe(make_exchange(503))
     probes: list[float] = []
 
     def probe() -> Exchange:
         probes.append(clock.now)
-        return _exchange(0, "connection failed: refused")
+        return make_exchange(0, error="connection failed: refused")
 
     with pytest.raises(TargetDead) as info:
         breaker.recover(probe)
@@ -120,12 +117,12 @@ def test_breaker_probes_with_exponential_backoff_then_declares_the_target_dead()
 def test_breaker_recovers_on_a_healthy_probe_and_stops_at_the_run_deadline() -> None:
     clock = _Clock()
     breaker = CircuitBreaker(threshold=1, window=100.0, backoff=1.0, clock=clock, sleep=clock.sleep)
-    answers = iter([_exchange(502), _exchange(502), _exchange(200)])
+    answers = iter([make_exchange(502), make_exchange(502), make_exchange(200)])
     assert breaker.recover(lambda: next(answers)) is True
     assert breaker.consecutive == 0 and clock.slept == [1.0, 2.0]
     clock2 = _Clock()
     breaker2 = CircuitBreaker(threshold=1, window=100.0, backoff=1.0, clock=clock2, sleep=clock2.sleep)
-    assert breaker2.recover(lambda: _exchange(502), deadline=5.0) is False  # the run's time is up first
+    assert breaker2.recover(lambda: make_exchange(502), deadline=5.0) is False  # the run's time is up first
     assert clock2.now == pytest.approx(5.0)
 
 
@@ -313,7 +310,7 @@ def test_hostile_answers_never_crash_the_runner(behaviour: str, checks: set[str]
 
 
 def _saved(payload: dict[str, Any], check: str = "invalid_rejected", constraint: str | None = None) -> Failure:
-    return Failure(check, constraint, "saved", payload, "thread_abc123", 200, "", "curl ...", "invalid", "random")
+    return make_failure(payload, check=check, constraint=constraint, message="saved")
 
 
 def test_replay_says_which_saved_failures_still_fail() -> None:

@@ -11,27 +11,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from runcontract import Case, boundary_cases, load_contract
+from runcontract.checks import ECHOED
 from runcontract.drivers import ASGITarget, Exchange
 from runcontract.server import BackgroundServer, create_app, param_from_pointer
 
 V2 = load_contract(version="v2")
 V1 = load_contract(version="v1")
 
-ECHOED = (
-    "assistant_id",
-    "model",
-    "instructions",
-    "tools",
-    "metadata",
-    "temperature",
-    "top_p",
-    "max_prompt_tokens",
-    "max_completion_tokens",
-    "truncation_strategy",
-    "tool_choice",
-    "response_format",
-    "parallel_tool_calls",
-)
 THREAD_IDS = ["thread_abc123", "a/b", "a?b#c", "100%", "a%2Fb", "a%41", "sp ace+plus", "тред-€-😀", "..", "~!*'()"]
 
 

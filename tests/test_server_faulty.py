@@ -11,6 +11,7 @@ from faulty_servers import BUGS, FAITHFUL, FAULTY
 from runcontract import Case, load_contract
 from runcontract.drivers import ASGITarget, Exchange
 from runcontract.server import param_from_pointer
+from support import make_case
 
 V2 = load_contract()
 VALID = {"assistant_id": "asst_1"}
@@ -40,10 +41,7 @@ WITNESSES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def _case(payload: dict[str, Any], thread_id: str) -> Case:
-    violations = V2.validate(payload)
-    if not violations:
-        return Case(payload, thread_id=thread_id)
-    return Case(payload, thread_id=thread_id, expected="invalid", constraint=violations[0].constraint)
+    return make_case(payload, contract=V2, thread_id=thread_id)
 
 
 def _local(check: str, case: Case, ex: Exchange) -> bool:

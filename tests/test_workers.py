@@ -13,10 +13,11 @@ import pytest
 from faulty_servers import FAULTY
 from runcontract import TargetUnreachable, UsageError, load_contract
 from runcontract.drivers import ASGITarget
-from runcontract.report import Coverage, Failure, Report
+from runcontract.report import Coverage, Report
 from runcontract.runner import FuzzSettings
 from runcontract.runner._database import DatabaseUnavailable, open_database
 from runcontract.runner._workers import AppTargetFactory, HTTPTargetFactory, merge_reports, run_workers
+from support import make_failure
 
 pytest_plugins = ["redis_server"]
 
@@ -146,7 +147,7 @@ def test_http_factory_splits_the_rate():
 
 def test_merge_keeps_the_smallest_payload_per_key_and_sums():
     def failure(payload):
-        return Failure(*KEY, "m", payload, "t", 200, "", "curl", "invalid", "random")
+        return make_failure(payload, check=KEY[0], constraint=KEY[1])
 
     a = Report("t", "v2", requests=5, examples=5, failures=[failure({"assistant_id": "a", "temperature": 2.5})])
     a.coverage["temperature.maximum"] = Coverage(at=1, past=2, outcomes={"200": 3})

@@ -3,11 +3,12 @@
 from .._core import Captured
 from ._base import Check, CheckContext, Problem
 from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome, wire_problems
-from ._endpoint import DEFAULT_CHECKS, ENDPOINT_CHECKS
+from ._endpoint import DEFAULT_CHECKS, ECHOED, ENDPOINT_CHECKS
 
 __all__ = [
     "CLIENT_CHECKS",
     "DEFAULT_CHECKS",
+    "ECHOED",
     "ENDPOINT_CHECKS",
     "Captured",
     "Check",
