@@ -16,6 +16,7 @@ Three ways in, most global first::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -132,7 +133,9 @@ def load_registrations(directory: str | os.PathLike[str] = "strategies") -> list
     for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
-        name = f"runcontract_registrations.{path.stem}"
+        # Keyed by the file, not just its stem: two folders' ids.py are two modules.
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+        name = f"runcontract_registrations.{path.stem}_{digest}"
         if name in sys.modules:
             loaded.append(str(path))
             continue
