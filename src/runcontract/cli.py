@@ -96,19 +96,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _contract_args(fuzz)
     _target_args(fuzz)
-    fuzz.add_argument("--max-examples", type=_positive_int, default=200, help="random examples after the boundary plan")
-    fuzz.add_argument(
-        "--duration", help="run for this long instead of --max-examples (90s, 30m, 2h): random cases until time is up"
+    _fuzz_args(
+        fuzz,
+        max_examples=200,
+        db_help="where failures are kept and replayed from: a directory or redis://host:port/N ('' to disable)",
     )
-    fuzz.add_argument("--seed", type=int, help="random seed (printed in the report)")
-    fuzz.add_argument(
-        "--db",
-        default=DEFAULT_DATABASE,
-        help="where failures are kept and replayed from: a directory or redis://host:port/N ('' to disable)",
-    )
-    fuzz.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
-    _report_args(fuzz)
-    fuzz.add_argument("--quiet", action="store_true", help="no progress bar")
 
     replay = sub.add_parser(
         "replay",
@@ -149,24 +141,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="run this program once per example: RUNCONTRACT_BASE_URL, RUNCONTRACT_THREAD_ID and "
         "RUNCONTRACT_API_KEY in its environment, the payload as JSON on stdin; exit 0 sent, 3 refused",
     )
-    client.add_argument(
-        "--max-examples", type=_positive_int, default=100, help="random examples after the boundary plan"
-    )
-    client.add_argument("--seed", type=int, help="random seed")
     client.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per example for --command")
     client.add_argument("--in-process", action="store_true", help="SDK through a mock transport instead of loopback")
-    client.add_argument(
-        "--duration", help="run for this long instead of --max-examples (90s, 30m, 2h): random cases until time is up"
-    )
-    client.add_argument(
-        "--db",
-        default=".runcontract",
-        help="where the client's failures are kept (failures/client-<version>/) and replayed from: "
+    _fuzz_args(
+        client,
+        max_examples=100,
+        db_help="where the client's failures are kept (failures/client-<version>/) and replayed from: "
         "a directory or redis://host:port/N ('' to disable)",
     )
-    client.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
-    _report_args(client)
-    client.add_argument("--quiet", action="store_true", help="no progress bar")
 
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -231,6 +213,21 @@ def _target_args(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="load field registrations (ids that exist on the target) from DIR/*.py (default: ./strategies)",
     )
+
+
+def _fuzz_args(parser: argparse.ArgumentParser, *, max_examples: int, db_help: str) -> None:
+    """The run options ``fuzz`` and ``fuzz-client`` share: budget, seed, failure memory, workers, reports."""
+    parser.add_argument(
+        "--max-examples", type=_positive_int, default=max_examples, help="random examples after the boundary plan"
+    )
+    parser.add_argument(
+        "--duration", help="run for this long instead of --max-examples (90s, 30m, 2h): random cases until time is up"
+    )
+    parser.add_argument("--seed", type=int, help="random seed (printed in the report)")
+    parser.add_argument("--db", default=DEFAULT_DATABASE, help=db_help)
+    parser.add_argument("--workers", type=_positive_int, default=1, help="fuzzing processes sharing --db (default 1)")
+    _report_args(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _report_args(parser: argparse.ArgumentParser) -> None:

@@ -17,9 +17,34 @@ from ..drivers import SendFn
 from ..runner import DEFAULT_CLEAN_ERRORS
 
 if TYPE_CHECKING:
-    from ..runner import DatabaseSpec
+    from ..runner import DatabaseSpec, FuzzSettings
 
-__all__ = ["DEFAULT_CLEAN_ERRORS", "check_client"]
+__all__ = ["DEFAULT_CLEAN_ERRORS", "check_client", "client_settings"]
+
+
+def client_settings(
+    *,
+    max_examples: int,
+    duration: float | None,
+    seed: int | None,
+    database: DatabaseSpec,
+    progress: Callable[[Report], None] | None,
+    boundary: bool = True,
+) -> FuzzSettings:
+    """The settings of a client run, in one process or in workers alike."""
+    from ..runner import FuzzSettings
+
+    return FuzzSettings(
+        side="client",
+        max_examples=max_examples,
+        duration=duration,
+        seed=seed,
+        boundary=boundary,
+        database=database,
+        progress=progress,
+        # Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
+        shrink_requests=None,
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -66,7 +91,7 @@ def check_client(
     database; default none) keeps the failures found, under
     ``failures/client-<version>/``, and replays them first next time.
     """
-    from ..runner import FuzzSettings, run_client
+    from ..runner import run_client
 
     contract = contract if contract is not None else _default_contract("v2")
     selected = list(checks) if checks is not None else None
@@ -76,16 +101,8 @@ def check_client(
         unknown = [c for c in selected if c not in CLIENT_CHECKS]
         if unknown:
             raise ValueError(f"unknown client checks: {', '.join(unknown)}")
-    settings = FuzzSettings(
-        side="client",
-        max_examples=max_examples,
-        duration=duration,
-        seed=seed,
-        boundary=boundary,
-        database=database,
-        progress=progress,
-        # Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
-        shrink_requests=None,
+    settings = client_settings(
+        max_examples=max_examples, duration=duration, seed=seed, database=database, progress=progress, boundary=boundary
     )
     if selected is not None:
         settings.checks = tuple(selected)

@@ -10,7 +10,7 @@ from .._errors import UsageError
 from ..contract import Contract, load_contract
 from ..drivers import SendFn, command, openai_sdk
 from ..report import Report
-from ._check import check_client
+from ._check import client_settings
 
 if TYPE_CHECKING:
     from ..runner import DatabaseSpec
@@ -101,27 +101,11 @@ def run_client_cli(
         contract = load_contract(spec, version=contract or "v2")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
-    if workers > 1:
-        from ..runner import FuzzSettings, run_workers
+    from ..runner import run_client, run_workers
 
-        settings = FuzzSettings(
-            side="client",
-            max_examples=max_examples,
-            duration=duration,
-            seed=seed,
-            database=database,
-            progress=progress,
-            shrink_requests=None,
-        )
-        return run_workers(factory, contract, settings, workers=workers, target_name=name)
-    return check_client(
-        send,
-        contract=contract,
-        max_examples=max_examples,
-        seed=seed,
-        validates=validates,
-        name=name,
-        database=database,
-        duration=duration,
-        progress=progress,
+    settings = client_settings(
+        max_examples=max_examples, duration=duration, seed=seed, database=database, progress=progress
     )
+    if workers > 1:
+        return run_workers(factory, contract, settings, workers=workers, target_name=name)
+    return run_client(send, contract, settings, name=name, validates=validates)

@@ -132,6 +132,19 @@ _RESPONSE_FORMAT = {
 _TOKENS = nullable({"type": "integer", "minimum": 256})
 _TOOLS_V2 = {"type": "array", "maxItems": 20, "items": {"oneOf": [_CODE_INTERPRETER, _FILE_SEARCH, _FUNCTION]}}
 
+
+def _run_settings() -> dict[str, Schema]:
+    """The v2 run settings a create-run request sets and its Run answer echoes, alike in both."""
+    return {
+        "max_prompt_tokens": _TOKENS,
+        "max_completion_tokens": _TOKENS,
+        "truncation_strategy": nullable(_TRUNCATION),
+        "tool_choice": nullable(_TOOL_CHOICE),
+        "parallel_tool_calls": {"type": "boolean"},
+        "response_format": nullable(_RESPONSE_FORMAT),
+    }
+
+
 REQUEST_V2: Schema = _obj(
     ["assistant_id"],
     closed=True,
@@ -146,12 +159,7 @@ REQUEST_V2: Schema = _obj(
     temperature=nullable({"type": "number", "minimum": 0, "maximum": 2}),
     top_p=nullable({"type": "number", "minimum": 0, "maximum": 1}),
     stream=nullable({"type": "boolean"}),
-    max_prompt_tokens=_TOKENS,
-    max_completion_tokens=_TOKENS,
-    truncation_strategy=nullable(_TRUNCATION),
-    tool_choice=nullable(_TOOL_CHOICE),
-    parallel_tool_calls={"type": "boolean"},
-    response_format=nullable(_RESPONSE_FORMAT),
+    **_run_settings(),
 )
 
 # v1, from the seed's field table: the older, smaller shape with `retrieval`.
@@ -197,67 +205,60 @@ _RUN_STATUS = _enum(
 )
 
 
+# Every field a Run answer must carry, in the v2 document's order; v1's Run requires each of these it has.
+_RUN_REQUIRED = (
+    "id",
+    "object",
+    "created_at",
+    "thread_id",
+    "assistant_id",
+    "status",
+    "required_action",
+    "last_error",
+    "expires_at",
+    "started_at",
+    "cancelled_at",
+    "failed_at",
+    "completed_at",
+    "model",
+    "instructions",
+    "tools",
+    "metadata",
+    "usage",
+    "incomplete_details",
+    "max_prompt_tokens",
+    "max_completion_tokens",
+    "truncation_strategy",
+    "tool_choice",
+    "parallel_tool_calls",
+    "response_format",
+)
+
+
+def _run(**properties: Any) -> Schema:
+    """A Run object: the identity and status fields both versions start with, then ``properties``."""
+    fields: dict[str, Any] = {
+        "id": _str(),
+        "object": _enum("thread.run"),
+        "created_at": {"type": "integer"},
+        "thread_id": _str(),
+        "assistant_id": _str(),
+        "status": _RUN_STATUS,
+        **properties,
+    }
+    return _obj([name for name in _RUN_REQUIRED if name in fields], **fields)
+
+
 def run_schema(version: str) -> Schema:
     """The Run object answered with 200, for contract ``version``."""
     if version == "v1":
-        return _obj(
-            [
-                "id",
-                "object",
-                "created_at",
-                "thread_id",
-                "assistant_id",
-                "status",
-                "model",
-                "instructions",
-                "tools",
-                "metadata",
-            ],
-            id=_str(),
-            object=_enum("thread.run"),
-            created_at={"type": "integer"},
-            thread_id=_str(),
-            assistant_id=_str(),
-            status=_RUN_STATUS,
+        return _run(
             model=_str(),
             instructions=nullable(_str()),
             tools={"type": "array", "items": _TOOLS_V1["items"]},
             metadata=_METADATA,
         )
-    return _obj(
-        [
-            "id",
-            "object",
-            "created_at",
-            "thread_id",
-            "assistant_id",
-            "status",
-            "required_action",
-            "last_error",
-            "expires_at",
-            "started_at",
-            "cancelled_at",
-            "failed_at",
-            "completed_at",
-            "model",
-            "instructions",
-            "tools",
-            "metadata",
-            "usage",
-            "incomplete_details",
-            "max_prompt_tokens",
-            "max_completion_tokens",
-            "truncation_strategy",
-            "tool_choice",
-            "parallel_tool_calls",
-            "response_format",
-        ],
-        id=_str(),
-        object=_enum("thread.run"),
-        created_at={"type": "integer"},
-        thread_id=_str(),
-        assistant_id=_str(),
-        status=_RUN_STATUS,
+    return _run(
         required_action=nullable(
             _obj(
                 ["type", "submit_tool_outputs"],
@@ -301,10 +302,5 @@ def run_schema(version: str) -> Schema:
         ),
         temperature=nullable({"type": "number"}),
         top_p=nullable({"type": "number"}),
-        max_prompt_tokens=_TOKENS,
-        max_completion_tokens=_TOKENS,
-        truncation_strategy=nullable(_TRUNCATION),
-        tool_choice=nullable(_TOOL_CHOICE),
-        parallel_tool_calls={"type": "boolean"},
-        response_format=nullable(_RESPONSE_FORMAT),
+        **_run_settings(),
     )

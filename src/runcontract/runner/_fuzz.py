@@ -30,7 +30,7 @@ from ..contract import Contract
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from ._database import DatabaseSpec, TolerantExampleDatabase, open_database
 from ._memory import SIDES, case_for, replay_key
-from ._subject import EndpointSubject, Evaluation, Subject, Target
+from ._subject import Evaluation, Subject, Target, endpoint_subject
 
 if TYPE_CHECKING:
     from ..drivers import SendFn
@@ -418,18 +418,7 @@ def run_endpoint(
     target stops answering (``report.aborted``; it starts with ``DEAD_TARGET``).
     """
     settings = settings or FuzzSettings()
-    return run_subject(_endpoint(target, contract, settings, target_name), contract, settings)
-
-
-def _endpoint(target: Target, contract: Contract, settings: FuzzSettings, name: str) -> EndpointSubject:
-    return EndpointSubject(
-        target,
-        contract,
-        checks=settings.checks,
-        accepted_invalid=settings.accepted_invalid,
-        api_key_env=settings.api_key_env,
-        name=name,
-    )
+    return run_subject(endpoint_subject(target, contract, settings, target_name), contract, settings)
 
 
 def _client(send: SendFn, contract: Contract, settings: FuzzSettings, options: dict[str, Any]) -> Subject:
@@ -536,7 +525,7 @@ def replay_endpoint(
 ) -> tuple[Report, list[ReplayOutcome]]:
     """:func:`replay_subject` for an endpoint ``target``."""
     settings = settings or FuzzSettings()
-    return replay_subject(_endpoint(target, contract, settings, target_name), contract, saved, settings)
+    return replay_subject(endpoint_subject(target, contract, settings, target_name), contract, saved, settings)
 
 
 def replay_client(

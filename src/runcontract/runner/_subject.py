@@ -200,8 +200,13 @@ def as_subject(made: Any, contract: Contract, settings: Any, name: str) -> Subje
     """``made`` if it is a Subject already (a client factory's product), else an EndpointSubject for the Target."""
     if callable(getattr(made, "evaluate", None)):
         return made  # type: ignore[no-any-return]
+    return endpoint_subject(made, contract, settings, name)
+
+
+def endpoint_subject(target: Target, contract: Contract, settings: Any, name: str) -> EndpointSubject:
+    """The EndpointSubject for ``target`` judged with ``settings``' checks, accepted statuses and API-key variable."""
     return EndpointSubject(
-        made,
+        target,
         contract,
         checks=settings.checks,
         accepted_invalid=settings.accepted_invalid,
