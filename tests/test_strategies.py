@@ -358,3 +358,49 @@ def test_the_strategy_helpers_fail_when_they_should():
     with pytest.raises(NoSuchExample):
         find_any(st.integers(0, 10), lambda n: n > 10, max_examples=50)
     assert minimal(st.integers(), lambda n: n > 100) == 101
+
+
+# -- the keyword-rule table -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cid", "at", "not_at"),
+    [
+        ("temperature.maximum", [2, 2.0], [1.9, True, "2"]),
+        ("max_prompt_tokens.minimum", [256], [257]),
+        ("metadata.maxProperties", [{f"k{i}": "" for i in range(16)}], [{"k": ""}, [0] * 16]),
+        ("metadata.keys.maxLength", [{"k" * 64: ""}], [{"k" * 63: ""}]),
+        ("metadata.values.maxLength", ["v" * 512], ["v" * 511, ["v"] * 512]),
+        ("tools.maxItems", [[{}] * 20], [[{}] * 19]),
+        ("tools.items.function.name.pattern", ["n" * 64], ["n" * 63, "a b" * 20]),
+        ("reasoning_effort.enum", ["high"], ["HIGH"]),
+        ("unicode", [{"x": "\U0001f600"}], [{"x": "é"}]),
+    ],
+)
+def test_rule_table_knows_when_a_value_sits_on_its_limit(cid, at, not_at):
+    from runcontract.strategies._rules import at_limit
+
+    c = V2.catalogue[cid]
+    assert all(at_limit(c, v) for v in at)
+    assert not any(at_limit(c, v) for v in not_at)
+
+
+@pytest.mark.parametrize(
+    ("cid", "value", "label"),
+    [
+        ("model.type", None, "null-not-nullable"),
+        ("model.type", 1, "wrong-type"),
+        ("reasoning_effort.enum", "HIGH", "enum-near-miss"),
+        ("reasoning_effort.enum", "bogus", "unknown-value"),
+        ("tools.items.type.enum", "retrieval", "unknown-tag"),
+        ("tools.items.type.required", "", "missing-required"),
+        ("metadata.keys.maxLength", "", "too-long"),
+        ("tools.maxItems", [], "too-many-items"),
+        ("additional_messages.items.content.minItems", [], "too-few-items"),
+        ("unicode", "", "lone-surrogate"),
+    ],
+)
+def test_rule_table_labels(cid, value, label):
+    from runcontract.strategies._rules import label_for
+
+    assert label_for(V2.catalogue[cid], value) == label
