@@ -33,7 +33,6 @@ from ..contract._catalogue import UNICODE, UNION_TAG, UNION_TAG_REQUIRED, UNION_
 from ..contract._schema import NULL, Schema, union_branches
 from ..contract._validator import type_matches
 from ._boundary import _CLASS_RE, _class_chars
-from ._fallback import fallback
 from ._rules import label_for, near_misses
 from ._values import (
     ID_CHARS,
@@ -163,11 +162,11 @@ class Builder:
     def choices(self, node: Schema, path: SchemaPath, fp: str, *, skip_null: bool = False) -> list[Strategy]:
         """The alternatives for ``node``, simplest first, flat (one choice, not one per level)."""
         if set(node) - _SUPPORTED or node.get("format", "uri") not in _KNOWN_FORMATS:
-            return [_fallback(node, fp)]
+            return [_fallback(node)]
         for key in ("anyOf", "oneOf"):
             if key in node:
                 if len(node) > 1:
-                    return [_fallback(node, fp)]
+                    return [_fallback(node)]
                 branches = node[key]
                 order = sorted(range(len(branches)), key=lambda i: _rank(branches[i]))
                 # Constant branches (null, booleans, enums) become one sampled_from: one choice, not two.
@@ -196,7 +195,7 @@ class Builder:
             return [self.object(node, path, fp)]
         if kind is None and not node:
             return [json_values()]
-        return [_fallback(node, fp)]
+        return [_fallback(node)]
 
     def optional(self, node: Schema, path: SchemaPath, fp: str) -> tuple[Strategy, bool]:
         """(strategy for the non-null values, whether null is allowed) of an optional property."""
@@ -266,7 +265,7 @@ class Builder:
     def keys(self, node: Schema) -> st.SearchStrategy[str]:
         names = node.get("propertyNames") or {}
         if set(names) - {"maxLength", "minLength", "pattern"}:
-            return _fallback({"type": "string", **names}, "propertyNames")
+            return _fallback({"type": "string", **names})
         return choice(_strings({"type": "string", **names}))
 
     def map(
@@ -668,11 +667,8 @@ def _past_values(c: Constraint, node: Schema) -> list[Labelled]:
     return []
 
 
-def _fallback(node: Schema, fp: str) -> Strategy:
-    """A node the walker does not know: the optional hypothesis-jsonschema fallback, or a UsageError."""
-    unknown = sorted(set(node) - _SUPPORTED)
-    if "format" in node and node["format"] not in _KNOWN_FORMATS:
-        unknown.append(f"format {node['format']!r}")
-    if not unknown:
-        unknown = [f"{k} beside other keywords" for k in ("anyOf", "oneOf") if k in node] or [repr(node)[:60]]
-    return fallback(node, unknown, fp)
+def _fallback(node: Schema) -> Strategy:
+    """hypothesis-jsonschema for a node the walker does not know (slow, so only for that node)."""
+    from hypothesis_jsonschema import from_schema
+
+    return from_schema(node)
