@@ -80,27 +80,8 @@ def eager(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
     return strategy
 
 
-class _Choice(st.SearchStrategy[T]):
-    """One index choice, then that branch: no ``one_of`` filtering, no composite span around it."""
-
-    def __init__(self, branches: list[st.SearchStrategy[T]]) -> None:
-        super().__init__()
-        self.options = branches
-        self.high = len(branches) - 1
-
-    def do_draw(self, data: Any) -> T:
-        # data.draw_integer is the choice st.integers(0, n - 1) makes: it shrinks towards 0, the first branch.
-        return data.draw(self.options[data.draw_integer(0, self.high)])  # type: ignore[no-any-return]
-
-    def calc_is_empty(self, recur: Any) -> bool:
-        return all(recur(b) for b in self.options)
-
-    def calc_has_reusable_values(self, recur: Any) -> bool:
-        return False
-
-
 def choice(branches: list[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
-    """Like ``st.one_of(branches)``, at a fraction of the cost per draw.
+    """Like ``st.one_of(branches)``, at about half the cost per draw.
 
     ``one_of`` builds a filtered ``sampled_from`` on every draw; this draws one
     index (shrinking towards 0, the first and simplest branch) and then that
@@ -109,7 +90,14 @@ def choice(branches: list[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
     """
     if len(branches) == 1:
         return branches[0]
-    return _Choice([eager(b) for b in branches])
+    branches = [eager(b) for b in branches]
+    index = eager(st.integers(0, len(branches) - 1))
+
+    @st.composite
+    def chosen(draw: st.DrawFn) -> T:
+        return draw(branches[draw(index)])
+
+    return eager(chosen())
 
 
 def padded(
