@@ -17,7 +17,6 @@ tool; it is not runcontract's own coverage report.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from runcontract.contract import Constraint, Contract
+from runcontract.strategies import _rules as rules  # the same at-limit test as runcontract's coverage
 
 __all__ = ["RULES", "Coverage", "at_limit", "classify", "read_payloads", "values_at"]
 
@@ -41,7 +41,6 @@ RULES: tuple[tuple[str, str], ...] = (
     ("unicode (ours: no lone surrogates)", "some string holding an astral-plane character"),
 )
 _RUNS = re.compile(r"^/v1/threads/[^/]*/runs/?$")
-_QUANTIFIER = re.compile(r"\{(\d+),(\d+)\}\$?$")
 _NONE = object()
 
 
@@ -81,47 +80,9 @@ def _walk(value: Any, parts: list[str]) -> Iterator[Any]:
         yield from _walk(value[head], rest)
 
 
-def _number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            yield k
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
 def at_limit(c: Constraint, value: Any) -> bool:
-    """Whether ``value`` (found at ``c``'s pointer in a valid payload) sits on ``c``'s limit."""
-    kw, limit = c.keyword, c.limit
-    if ".keys." in f".{c.id}":  # propertyNames: the pointer is the map, the limit is on its keys
-        return isinstance(value, dict) and any(isinstance(k, str) and len(k) == limit for k in value)
-    if kw in ("minimum", "maximum"):
-        return _number(value) and value == limit
-    if kw == "exclusiveMinimum":
-        return _number(value) and value in (limit + 1, math.nextafter(limit, math.inf))
-    if kw == "exclusiveMaximum":
-        return _number(value) and value in (limit - 1, math.nextafter(limit, -math.inf))
-    if kw in ("minLength", "maxLength"):
-        return isinstance(value, str) and len(value) == limit
-    if kw in ("minItems", "maxItems"):
-        return isinstance(value, list) and len(value) == limit
-    if kw in ("minProperties", "maxProperties"):
-        return isinstance(value, dict) and len(value) == limit
-    if kw == "pattern":
-        if not isinstance(value, str) or not re.search(limit, value):
-            return False
-        m = _QUANTIFIER.search(limit)
-        return m is None or len(value) == int(m.group(2))
-    if kw == "enum":
-        return any(value == member and type(value) is type(member) for member in limit)
-    return True  # type, required, format, additionalProperties, union markers: present in a valid payload
+    """Whether ``value`` (found at ``c``'s pointer in a valid payload) sits on ``c``'s limit: the rule table's test."""
+    return rules.at_limit(c, value)
 
 
 @dataclass
@@ -146,11 +107,7 @@ class Coverage:
             return
         self.valid += 1
         for c in self.contract.catalogue:
-            if c.keyword == "unicode":
-                hit = any(any(ord(ch) > 0xFFFF for ch in s) for s in _strings(payload))
-            else:
-                hit = any(at_limit(c, v) for v in values_at(payload, c.pointer))
-            if hit:
+            if any(at_limit(c, v) for v in values_at(payload, c.pointer)):
                 self.at[c.id] = self.at.get(c.id, 0) + 1
 
     @property

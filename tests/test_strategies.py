@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from runcontract import Case, UsageError, load_contract
@@ -23,6 +22,7 @@ from runcontract.strategies import (
     valid_requests,
 )
 from runcontract.strategies._coverage import limits_reached
+from support.strategies import assert_all_examples, draw_many, find_any, minimal
 
 V2 = load_contract()
 V1 = load_contract(version="v1")
@@ -52,43 +52,6 @@ FAST = settings(max_examples=60, deadline=None, suppress_health_check=list(Healt
 @pytest.fixture(scope="module")
 def real(spec_path):
     return load_contract(spec_path)
-
-
-# -- helpers in the style of Hypothesis's own test suite -----------------------------------------
-
-
-def _quiet(max_examples: int, *, shrink: bool = False) -> settings:
-    phases = [Phase.generate, Phase.shrink] if shrink else [Phase.generate]
-    return settings(
-        max_examples=max_examples,
-        phases=phases,
-        database=None,
-        deadline=None,
-        derandomize=True,
-        suppress_health_check=list(HealthCheck),
-    )
-
-
-def find_any(strategy, condition=lambda _: True, *, max_examples: int = 2000):
-    """The first example satisfying ``condition`` (no shrinking); fails the test if there is none."""
-    return find(strategy, condition, settings=_quiet(max_examples))
-
-
-def minimal(strategy, condition=lambda _: True, *, max_examples: int = 2000):
-    """The shrunk example satisfying ``condition``."""
-    return find(strategy, condition, settings=_quiet(max_examples, shrink=True))
-
-
-def draw_many(strategy, n: int) -> list[Any]:
-    out: list[Any] = []
-
-    @_quiet(n)
-    @given(strategy)
-    def collect(value):
-        out.append(value)
-
-    collect()
-    return out
 
 
 def _ids(contract, payload) -> list[str]:
@@ -125,8 +88,7 @@ def test_valid_v1_examples_validate(payload):
 
 
 def test_valid_examples_of_the_real_document_validate(real):
-    for payload in draw_many(valid_requests(real), 60):
-        assert real.validate(payload) == []
+    assert_all_examples(valid_requests(real), lambda payload: real.validate(payload) == [], max_examples=60)
 
 
 BREAKERS = {
@@ -188,8 +150,9 @@ def test_invalid_examples_break_exactly_their_constraint(case):
 
 
 def test_invalid_examples_of_the_real_document(real):
-    for case in draw_many(invalid_requests(real), 60):
-        assert _ids(real, case.payload) == [case.constraint]
+    assert_all_examples(
+        invalid_requests(real), lambda case: _ids(real, case.payload) == [case.constraint], max_examples=60
+    )
 
 
 @pytest.mark.parametrize(
@@ -333,9 +296,11 @@ def test_thread_ids_need_percent_encoding_sometimes():
 
 
 def test_field_overrides():
-    for payload in draw_many(valid_requests(assistant_id=st.just("asst_x"), model=st.just("gpt-4o")), 40):
-        assert payload["assistant_id"] == "asst_x"
-        assert payload.get("model", "gpt-4o") == "gpt-4o"
+    assert_all_examples(
+        valid_requests(assistant_id=st.just("asst_x"), model=st.just("gpt-4o")),
+        lambda p: p["assistant_id"] == "asst_x" and p.get("model", "gpt-4o") == "gpt-4o",
+        max_examples=40,
+    )
 
 
 def test_registry_context_and_explicit_registry():
@@ -383,3 +348,59 @@ def test_strategies_are_cached_per_contract():
 def test_options_are_checked_eagerly(call, message):
     with pytest.raises(UsageError, match=message):
         call()
+
+
+def test_the_strategy_helpers_fail_when_they_should():
+    from hypothesis.errors import NoSuchExample
+
+    with pytest.raises(AssertionError):
+        assert_all_examples(st.integers(0, 10), lambda n: n < 5)
+    with pytest.raises(NoSuchExample):
+        find_any(st.integers(0, 10), lambda n: n > 10, max_examples=50)
+    assert minimal(st.integers(), lambda n: n > 100) == 101
+
+
+# -- the keyword-rule table -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cid", "at", "not_at"),
+    [
+        ("temperature.maximum", [2, 2.0], [1.9, True, "2"]),
+        ("max_prompt_tokens.minimum", [256], [257]),
+        ("metadata.maxProperties", [{f"k{i}": "" for i in range(16)}], [{"k": ""}, [0] * 16]),
+        ("metadata.keys.maxLength", [{"k" * 64: ""}], [{"k" * 63: ""}]),
+        ("metadata.values.maxLength", ["v" * 512], ["v" * 511, ["v"] * 512]),
+        ("tools.maxItems", [[{}] * 20], [[{}] * 19]),
+        ("tools.items.function.name.pattern", ["n" * 64], ["n" * 63, "a b" * 20]),
+        ("reasoning_effort.enum", ["high"], ["HIGH"]),
+        ("unicode", [{"x": "\U0001f600"}], [{"x": "é"}]),
+    ],
+)
+def test_rule_table_knows_when_a_value_sits_on_its_limit(cid, at, not_at):
+    from runcontract.strategies._rules import at_limit
+
+    c = V2.catalogue[cid]
+    assert all(at_limit(c, v) for v in at)
+    assert not any(at_limit(c, v) for v in not_at)
+
+
+@pytest.mark.parametrize(
+    ("cid", "value", "label"),
+    [
+        ("model.type", None, "null-not-nullable"),
+        ("model.type", 1, "wrong-type"),
+        ("reasoning_effort.enum", "HIGH", "enum-near-miss"),
+        ("reasoning_effort.enum", "bogus", "unknown-value"),
+        ("tools.items.type.enum", "retrieval", "unknown-tag"),
+        ("tools.items.type.required", "", "missing-required"),
+        ("metadata.keys.maxLength", "", "too-long"),
+        ("tools.maxItems", [], "too-many-items"),
+        ("additional_messages.items.content.minItems", [], "too-few-items"),
+        ("unicode", "", "lone-surrogate"),
+    ],
+)
+def test_rule_table_labels(cid, value, label):
+    from runcontract.strategies._rules import label_for
+
+    assert label_for(V2.catalogue[cid], value) == label

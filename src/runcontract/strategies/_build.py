@@ -43,10 +43,12 @@ from ..contract import (
     type_matches,
     union_branches,
 )
-from ._boundary import _CLASS_RE, _HOMOGLYPHS, _class_chars
+from ._boundary import _CLASS_RE, _class_chars
+from ._rules import label_for, near_misses
 from ._values import (
     ID_CHARS,
     choice,
+    eager,
     free_text,
     free_text_choices,
     json_objects,
@@ -119,58 +121,6 @@ def _json_key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def near_misses(values: list[Any]) -> list[Any]:
-    """Values a careless reader would take for one of ``values``: case, spacing, homoglyphs, typos."""
-    out: list[Any] = []
-    for v in values:
-        if isinstance(v, str) and v:
-            out += [v.upper(), v.capitalize(), f" {v}", f"{v} ", f"{v}\n", f"\t{v}", v[:-1], f"{v}s"]
-            out += [v.replace("_", "-"), v.replace("-", "_"), f"{v}\u200b"]
-            glyph = next((c for c in v if c in _HOMOGLYPHS), None)
-            if glyph:
-                out.append(v.replace(glyph, _HOMOGLYPHS[glyph], 1))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out += [v + 1, v - 1]
-    seen: list[Any] = []
-    for m in out:
-        if m not in values and m != "" and not any(m == s and type(m) is type(s) for s in seen):
-            seen.append(m)
-    return seen
-
-
-def label_for(constraint: Constraint, value: Any = "") -> str:
-    """The violation class of a payload breaking ``constraint`` with ``value``."""
-    marker = constraint.schema_path[-1] if constraint.schema_path else ""
-    if constraint.id == UNICODE:
-        return "lone-surrogate"
-    if marker == UNION_TAG:
-        return "enum-near-miss" if value in near_misses(list(constraint.limit)) else "unknown-tag"
-    if marker == UNION_TAG_REQUIRED or constraint.keyword == "required":
-        return "missing-required"
-    kw = constraint.keyword
-    if kw == "type":
-        return "null-not-nullable" if value is None else "wrong-type"
-    if kw == "enum":
-        return "enum-near-miss" if value in near_misses(list(constraint.limit)) else "unknown-value"
-    return {
-        "additionalProperties": "unknown-property",
-        "minimum": "out-of-range",
-        "maximum": "out-of-range",
-        "exclusiveMinimum": "out-of-range",
-        "exclusiveMaximum": "out-of-range",
-        "maxLength": "too-long",
-        "minLength": "too-short",
-        "pattern": "pattern-mismatch",
-        "format": "bad-format",
-        "maxItems": "too-many-items",
-        "minItems": "too-few-items",
-        "uniqueItems": "duplicate-items",
-        "maxProperties": "too-many-properties",
-        "minProperties": "too-few-properties",
-        "multipleOf": "not-multiple",
-    }.get(kw, kw)
-
-
 def _wrong_types(allowed: Any) -> list[Labelled]:
     """Values of every JSON type ``allowed`` does not include; null separately."""
     small = json_values(max_leaves=3)
@@ -217,7 +167,7 @@ class Builder:
     def build(self, node: Schema, path: SchemaPath, fp: str) -> Strategy:
         if path not in self._cache:
             options = self.choices(node, path, fp)
-            self._cache[path] = choice(options)
+            self._cache[path] = eager(choice(options))
         return self._cache[path]
 
     def choices(self, node: Schema, path: SchemaPath, fp: str, *, skip_null: bool = False) -> list[Strategy]:
@@ -552,8 +502,9 @@ def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, 
     """
     if not optional:
         return st.fixed_dictionaries(required) if required else st.just({})
-    req, opt = list(required.items()), list(optional.items())
-    flags = st.binary(min_size=len(opt), max_size=len(opt))
+    req = [(k, eager(s)) for k, s in required.items()]
+    opt = [(k, (eager(s), nullable)) for k, (s, nullable) in optional.items()]
+    flags = eager(st.binary(min_size=len(opt), max_size=len(opt)))
 
     @st.composite
     def objects(draw: st.DrawFn) -> dict[str, Any]:
@@ -563,7 +514,7 @@ def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, 
                 out[k] = None if nullable and flag & 7 == 7 else draw(s)
         return out
 
-    return objects()
+    return eager(objects())
 
 
 def _fill_map(seed: dict[str, Any], size: int, names: Schema) -> dict[str, Any]:

@@ -25,8 +25,8 @@ from .._errors import UsageError
 from ..contract import Contract
 from ._api import resolve_contract
 from ._boundary import BoundaryCase, boundary_cases, minimal_instance
-from ._build import label_for
 from ._registry import THREAD_ID, FieldRegistry, resolve_registered
+from ._rules import label_for
 from ._values import RESERVED_THREAD_IDS
 
 __all__ = ["boundary_examples", "boundary_plan", "boundary_requests", "with_registered_ids"]

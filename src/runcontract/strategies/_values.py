@@ -20,6 +20,7 @@ __all__ = [
     "RESERVED_THREAD_IDS",
     "SPECIAL_CHARS",
     "choice",
+    "eager",
     "free_text",
     "free_text_choices",
     "json_objects",
@@ -68,6 +69,17 @@ SPECIAL_CHARS = (
 _FILL = st.sampled_from(["a", "é", "中", "\U0001f600"])
 
 
+def eager(strategy: st.SearchStrategy[T]) -> st.SearchStrategy[T]:
+    """``strategy`` without its lazy wrapper: Hypothesis unwraps one (a weak-dict lookup) on every draw.
+
+    Only ``LazyStrategy`` (what ``st.integers()`` and friends return) is
+    unwrapped, never ``st.deferred``, which may refer to itself.
+    """
+    while type(strategy).__name__ == "LazyStrategy":
+        strategy = strategy.wrapped_strategy  # type: ignore[attr-defined]
+    return strategy
+
+
 def choice(branches: list[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
     """Like ``st.one_of(branches)``, at about half the cost per draw.
 
@@ -78,13 +90,14 @@ def choice(branches: list[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
     """
     if len(branches) == 1:
         return branches[0]
-    index = st.integers(0, len(branches) - 1)
+    branches = [eager(b) for b in branches]
+    index = eager(st.integers(0, len(branches) - 1))
 
     @st.composite
     def chosen(draw: st.DrawFn) -> T:
         return draw(branches[draw(index)])
 
-    return chosen()
+    return eager(chosen())
 
 
 def padded(
