@@ -300,3 +300,14 @@ def test_readme_benchmarks_print_no_machine_path():
     block = readme.split("<!-- benchmarks:start -->", 1)[1].split("<!-- benchmarks:end -->", 1)[0]
     assert str(ROOT.parent) + "/" not in block
     assert "/work/" not in block
+
+
+def test_a_conftest_importing_runcontract_draws_nothing_at_import(pytester):
+    # Hypothesis warns (HypothesisSideeffectWarning) about strategies evaluated while pytest
+    # loads conftests; a host repository that runs with -W error must not fail on ours.
+    pytester.makeconftest("import runcontract.runner, runcontract.strategies\nfrom runcontract import valid_requests\n")
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest_subprocess(
+        "-W", "error::hypothesis.errors.HypothesisSideeffectWarning", "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=1)

@@ -7,6 +7,7 @@ before anything exotic.
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from typing import Any, TypeVar
@@ -196,14 +197,16 @@ def _finite_floats() -> st.SearchStrategy[float]:
     return st.floats(allow_nan=False, allow_infinity=False)
 
 
-_SCALARS: st.SearchStrategy[Any] = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**63), 2**63), _finite_floats(), free_text()
-)
+@functools.lru_cache(maxsize=1)
+def _scalars() -> st.SearchStrategy[Any]:
+    # Built on first use, not at import: free_text() unwraps lazy strategies (eager), which
+    # Hypothesis warns about while pytest loads a conftest that imports runcontract.
+    return st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63), _finite_floats(), free_text())
 
 
 def json_values(*, max_leaves: int = 6) -> st.SearchStrategy[Any]:
     """Any JSON value (finite numbers, no lone surrogates); shrinks to ``None``."""
-    return st.recursive(_SCALARS, _nest_values, max_leaves=max_leaves)
+    return st.recursive(_scalars(), _nest_values, max_leaves=max_leaves)
 
 
 def _nest_values(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -218,19 +221,24 @@ def json_objects() -> st.SearchStrategy[dict[str, Any]]:
 
 
 _NAME = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=12)
-_LEAF_SCHEMAS = st.one_of(
-    st.sampled_from([{"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}]),
-    st.lists(st.text(ID_CHARS, max_size=8), min_size=1, max_size=4, unique=True).map(
-        lambda values: {"type": "string", "enum": values}
-    ),
-    st.fixed_dictionaries(
-        {"type": st.just("integer")}, optional={"minimum": st.integers(-10, 10), "description": free_text()}
-    ),
-    st.fixed_dictionaries(
-        {"type": st.just("string")},
-        optional={"maxLength": st.integers(0, 100), "format": st.sampled_from(["date-time", "email", "uri"])},
-    ),
-)
+
+
+@functools.lru_cache(maxsize=1)
+def _leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:
+    # Built on first use (see _scalars).
+    return st.one_of(
+        st.sampled_from([{"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}]),
+        st.lists(st.text(ID_CHARS, max_size=8), min_size=1, max_size=4, unique=True).map(
+            lambda values: {"type": "string", "enum": values}
+        ),
+        st.fixed_dictionaries(
+            {"type": st.just("integer")}, optional={"minimum": st.integers(-10, 10), "description": free_text()}
+        ),
+        st.fixed_dictionaries(
+            {"type": st.just("string")},
+            optional={"maxLength": st.integers(0, 100), "format": st.sampled_from(["date-time", "email", "uri"])},
+        ),
+    )
 
 
 def json_schema_objects() -> st.SearchStrategy[dict[str, Any]]:
@@ -257,7 +265,7 @@ def json_schema_objects() -> st.SearchStrategy[dict[str, Any]]:
         )
         return st.one_of(obj, st.builds(lambda i: {"type": "array", "items": i}, inner))
 
-    top = st.recursive(_LEAF_SCHEMAS, extend, max_leaves=8).map(
+    top = st.recursive(_leaf_schemas(), extend, max_leaves=8).map(
         lambda s: s if s.get("type") == "object" else {"type": "object", "properties": {"value": s}}
     )
     return st.one_of(st.just({}), top, json_objects())
