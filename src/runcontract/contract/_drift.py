@@ -18,7 +18,7 @@ from typing import Any
 
 from .._errors import UsageError
 from ._model import VERSIONS, Contract, load_contract
-from ._openapi import extract_create_run, read_document
+from ._openapi import _find_operation, _resolver, extract_create_run, read_document
 from ._overlays import DEFAULT_OVERLAYS
 from ._schema import NULL, Schema
 
@@ -252,66 +252,83 @@ def _walk(node: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
     yield pointer, node
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _walk(v, f"{pointer}/{str(k).replace('~', '~0').replace('/', '~1')}")
+            yield from _walk(v, f"{pointer}/{_escape(k)}")
     elif isinstance(node, list):
         for i, v in enumerate(node):
             yield from _walk(v, f"{pointer}/{i}")
 
 
-def _closure(doc: dict[str, Any], root: Any) -> set[str]:
-    """JSON pointers of every schema reachable by $ref from ``root``."""
-    seen: set[str] = set()
-    todo = [root]
-    while todo:
-        node = todo.pop()
-        for _, sub in _walk(node):
-            if isinstance(sub, dict) and isinstance(sub.get("$ref"), str) and sub["$ref"].startswith("#/"):
-                ref = sub["$ref"][1:]
-                if ref not in seen:
-                    seen.add(ref)
-                    target: Any = doc
-                    for token in ref[1:].split("/"):
-                        target = target.get(token.replace("~1", "/").replace("~0", "~"), {})
-                    todo.append(target)
-    return seen
+def _escape(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
 
 
-def _nullable_shape(node: dict[str, Any], parent: Any) -> str | None:
+def _deref(doc: dict[str, Any], node: Any) -> Any:
+    """``node``, or what its lone ``$ref`` points at (requestBody and responses may be refs)."""
+    resolve = _resolver(doc, "the document")
+    while isinstance(node, dict) and set(node) == {"$ref"}:
+        node = resolve(node["$ref"])
+    return node
+
+
+def _field_map(doc: dict[str, Any], root: Any, root_pointer: str) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Every schema node reachable from ``root`` (refs followed): JSON pointer -> (dotted field, node).
+
+    The field is the catalogue's naming (``items`` for array items, ``values`` for map values),
+    so a row on a raw document node names the field a reader of the contract knows.
+    """
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    resolve = _resolver(doc, "the document")
+
+    def visit(node: Any, field: str, pointer: str) -> None:
+        if not isinstance(node, dict) or pointer in out:
+            return
+        out[pointer] = (field, node)
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            visit(resolve(ref), field, ref[1:])
+        for name, sub in (node.get("properties") or {}).items():
+            visit(sub, f"{field}.{name}" if field else str(name), f"{pointer}/properties/{_escape(name)}")
+        for key, step in (("items", "items"), ("additionalProperties", "values")):
+            if isinstance(node.get(key), dict):
+                visit(node[key], f"{field}.{step}" if field else step, f"{pointer}/{key}")
+        for key in ("anyOf", "oneOf", "allOf"):
+            for i, sub in enumerate(node.get(key) or ()):
+                visit(sub, field, f"{pointer}/{key}/{i}")
+
+    visit(root, "", root_pointer)
+    return out
+
+
+def _nullable_shape(node: dict[str, Any], pointer: str) -> str | None:
     if node.get("nullable") is not True:
         return None
     if "$ref" in node:
         return "beside $ref"
-    if isinstance(parent, list):
+    if pointer.rsplit("/", 2)[-2] == "allOf":
         return "allOf: [{$ref}, {nullable: true}]"
     return "beside type"
 
 
-def _document_rows(doc: dict[str, Any], name: str, contract: Contract) -> Iterator[DriftRow]:
-    paths = doc.get("paths") or {}
-    op = next(
-        ((p, item["post"]) for p, item in paths.items() if (item.get("post") or {}).get("operationId") == "createRun"),
-        None,
-    )
-    if op is None:
+def _document_rows(doc: dict[str, Any], contract: Contract) -> Iterator[DriftRow]:
+    located = _find_operation(doc)
+    if located is None:
         return
-    op_path, operation = op
-    body = operation.get("requestBody", {})
-    closure = _closure(doc, body)
-    in_closure = {f"{ptr}" for ptr in closure}
+    op_path, operation = located
+    op_pointer = f"/paths/{_escape(op_path)}/post"
+    body = _deref(doc, operation.get("requestBody"))
+    media = next((m for m in (body.get("content") or {}) if "json" in m), None) if isinstance(body, dict) else None
+    request = body["content"][media].get("schema") if media else None
+    fields = _field_map(doc, request, f"{op_pointer}/requestBody/content/{_escape(media)}/schema")
     shapes: dict[str, list[str]] = {}
     shapes_here: dict[str, list[str]] = {}
     consts: list[str] = []
-    parents: dict[str, Any] = {}
     for pointer, node in _walk(doc):
-        if isinstance(node, (dict, list)):
-            for key in node if isinstance(node, dict) else range(len(node)):
-                parents[f"{pointer}/{str(key).replace('~', '~0').replace('/', '~1')}"] = node
         if not isinstance(node, dict):
             continue
-        shape = _nullable_shape(node, parents.get(pointer))
+        shape = _nullable_shape(node, pointer)
         if shape:
             shapes.setdefault(shape, []).append(pointer)
-            if any(pointer.startswith(c) for c in in_closure):
+            if pointer in fields:
                 shapes_here.setdefault(shape, []).append(pointer)
         if node.get("x-stainless-const") is True:
             consts.append(pointer)
@@ -345,28 +362,23 @@ def _document_rows(doc: dict[str, Any], name: str, contract: Contract) -> Iterat
         )
     # Keywords that cannot apply where they stand, in createRun's request schemas.
     owners = {"required": "object", "properties": "object", "items": "array", "maxItems": "array"}
-    for ref in sorted(closure):
-        target: Any = doc
-        for token in ref[1:].split("/"):
-            target = target.get(token.replace("~1", "/").replace("~0", "~"), {}) if isinstance(target, dict) else {}
-        for pointer, node in _walk(target, ref):
-            if not isinstance(node, dict) or node.get("type") not in ("array", "object", "string"):
-                continue
-            for keyword, owner in owners.items():
-                if keyword in node and owner != node["type"]:
-                    fp = _field_of(pointer, ref, contract)
-                    yield DriftRow(
-                        "inapplicable-keyword",
-                        fp,
-                        None,
-                        (pointer,),
-                        {
-                            "document": f"{keyword}: {_text(node[keyword])} on a {node['type']}",
-                            "normalised": "dropped (it can never fail there)",
-                        },
-                        f"a reader who moves `{keyword}` to where it was surely meant (the items) is stricter "
-                        "than the document read as JSON Schema, and refuses requests the document allows",
-                    )
+    for pointer, (fp, node) in fields.items():
+        if node.get("type") not in ("array", "object", "string"):
+            continue
+        for keyword, owner in owners.items():
+            if keyword in node and owner != node["type"]:
+                yield DriftRow(
+                    "inapplicable-keyword",
+                    fp,
+                    None,
+                    (pointer,),
+                    {
+                        "document": f"{keyword}: {_text(node[keyword])} on a {node['type']}",
+                        "normalised": "dropped (it can never fail there)",
+                    },
+                    f"a reader who moves `{keyword}` to where it was surely meant (the items) is stricter "
+                    "than the document read as JSON Schema, and refuses requests the document allows",
+                )
     documented = {str(k) for k in (operation.get("responses") or {})}
     for status, meaning in _STATUSES.items():
         if status not in documented:
@@ -374,7 +386,7 @@ def _document_rows(doc: dict[str, Any], name: str, contract: Contract) -> Iterat
                 "undocumented-status",
                 "",
                 None,
-                (f"/paths/{op_path.replace('~', '~0').replace('/', '~1')}/post/responses",),
+                (f"{op_pointer}/responses",),
                 {
                     "document": f"responses: {', '.join(sorted(documented)) or 'none'}",
                     "contract": f"{status}: {meaning}",
@@ -382,28 +394,18 @@ def _document_rows(doc: dict[str, Any], name: str, contract: Contract) -> Iterat
                 f"a client generated from the document has no type for the {status} answer; a conformance "
                 f"tool that trusts the document calls every {status} undocumented",
             )
-    ok = (operation.get("responses") or {}).get("200") or {}
+    ok = _deref(doc, (operation.get("responses") or {}).get("200")) or {}
     media = sorted((ok.get("content") or {}) if isinstance(ok, dict) else {})
     if "text/event-stream" not in media:
         yield DriftRow(
             "prose-only-media-type",
             "stream",
             _cid(contract, "stream", "type"),
-            (f"/paths/{op_path.replace('~', '~0').replace('/', '~1')}/post/responses/200/content",),
+            (f"{op_pointer}/responses/200/content",),
             {"document": f"200 content: {', '.join(media)}; the event stream only in the description of stream"},
             "a client or validator generated from the document expects JSON for stream: true and fails on "
             "the text/event-stream answer",
         )
-
-
-def _field_of(pointer: str, ref: str, contract: Contract) -> str:
-    """The dotted field a document pointer stands for, best effort (for rows on raw nodes)."""
-    tokens = [t for t in pointer[len(ref) :].split("/") if t]
-    names = [t for i, t in enumerate(tokens) if i > 0 and tokens[i - 1] == "properties"]
-    base = ref.rsplit("/", 1)[-1]
-    if base == "CreateMessageRequest":
-        names = ["additional_messages", "items", *names]
-    return ".".join(names) or base
 
 
 def _prose_rows(contract: Contract) -> Iterator[DriftRow]:
@@ -445,7 +447,7 @@ def drift(
         report.compared["document"] = str(spec)
         loaded = load_contract(spec, version=bundled.version)
         report.rows += list(_prose_rows(loaded))
-        report.rows += list(_document_rows(doc, str(spec), bundled))
+        report.rows += list(_document_rows(doc, bundled))
         normalised = extract_create_run(doc, str(spec)).request
         report.rows += list(_compare(bundled.request_schema, normalised, ("bundled", "document"), bundled))
     if sdk is not None:
