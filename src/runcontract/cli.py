@@ -548,12 +548,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return f"runcontract: warning: {message}\n"
         return shown(message, category, *args, **kwargs)
 
-    warnings.simplefilter("always", RuncontractWarning)  # the run already says each one once
-    warnings.formatwarning = one_line
-    try:
-        return _main(argv)
-    finally:
-        warnings.formatwarning = shown
+    # Called as a function (tests, the plugin), main leaves the warning filters and format as it found them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", RuncontractWarning)  # the run already says each one once
+        warnings.formatwarning = one_line
+        try:
+            return _main(argv)
+        finally:
+            warnings.formatwarning = shown
 
 
 def _main(argv: Sequence[str] | None) -> int:
