@@ -102,12 +102,15 @@ def _marker_kwargs(
 
 def _with_contract(kwargs: dict[str, Any], default: Contract) -> dict[str, Any]:
     """``kwargs`` with ``contract`` set: the marker's own, or one loaded from its ``version``/``spec``."""
+    from ._options import DEFAULT_VERSION
     from .contract import load_contract
 
     out = dict(kwargs)
     version, spec = out.pop("version", None), out.pop("spec", None)
     if "contract" not in out:
-        out["contract"] = default if version is None and spec is None else load_contract(spec, version=version or "v2")
+        out["contract"] = (
+            default if version is None and spec is None else load_contract(spec, version=version or DEFAULT_VERSION)
+        )
     return out
 
 
