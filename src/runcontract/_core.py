@@ -10,6 +10,7 @@ The public packages re-export these names; import them from there.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar
 
+from ._findings import Finding, group
+
 __all__ = [
     "BaseTarget",
     "Captured",
@@ -27,6 +30,7 @@ __all__ = [
     "Exchange",
     "Expected",
     "Failure",
+    "Finding",
     "Report",
     "Target",
     "atomic_write",
@@ -231,6 +235,10 @@ class Failure:
     curl: str
     expected: str = "valid"
     origin: str = "random"
+    # The root cause as the check words it (see ``_findings``); "" when the check names none.
+    cause: str = ""
+    # The number of the request at which it was first seen (0: not known, e.g. loaded from an old file).
+    request: int = 0
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -248,6 +256,8 @@ class Failure:
             "status": self.status,
             "response_excerpt": self.response_excerpt,
             "curl": self.curl,
+            "cause": self.cause,
+            "request": self.request,
         }
 
     @classmethod
@@ -263,6 +273,8 @@ class Failure:
             curl=data.get("curl", ""),
             expected=data.get("expected", "valid"),
             origin=data.get("origin", "replay"),
+            cause=str(data.get("cause") or ""),
+            request=int(data.get("request") or 0),
         )
 
 
@@ -304,10 +316,16 @@ class Report:
         for i, known in enumerate(self.failures):
             if known.key == failure.key:
                 if payload_size(failure.payload) < payload_size(known.payload):
-                    self.failures[i] = failure
+                    # The smaller payload is kept; the finding was still first seen at the earlier request.
+                    first = min((r for r in (known.request, failure.request) if r), default=0)
+                    self.failures[i] = dataclasses.replace(failure, request=first)
                 return False
         self.failures.append(failure)
         return True
+
+    def findings(self) -> list[Finding]:
+        """The failures grouped by root cause (``runcontract._findings``): what a user reads first."""
+        return group(self.failures, self.coverage)
 
     def record(self, case: Case, outcome: str) -> None:
         """Count ``case`` against every constraint it sits at (valid) or breaks (invalid)."""
@@ -332,6 +350,7 @@ class Report:
             "interrupted": self.interrupted,
             "aborted": self.aborted,
             "checks": self.checks,
+            "findings": [f.to_dict() for f in self.findings()],
             "failures": [f.to_dict() for f in self.failures],
             "coverage": {cid: cov.to_dict() for cid, cov in sorted(self.coverage.items())},
         }

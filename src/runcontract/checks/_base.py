@@ -14,10 +14,16 @@ __all__ = ["Check", "CheckContext", "Problem", "registry"]
 
 @dataclass(frozen=True)
 class Problem:
-    """A check's finding: what is wrong, and the constraint (or field) it concerns."""
+    """A check's finding: what is wrong, the constraint (or field) it concerns, and its root cause.
+
+    ``cause`` words the behaviour without the field or value that showed it
+    (``answers 422 to invalid payloads``): problems of one check with one cause
+    are one finding (``runcontract._findings``). None: a finding of its own.
+    """
 
     message: str
     constraint: str | None = None
+    cause: str | None = None
 
 
 @dataclass

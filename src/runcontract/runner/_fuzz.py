@@ -214,6 +214,8 @@ class _Loop:
 
     def record(self, failures: list[Failure]) -> list[Failure]:
         for failure in failures:
+            if not failure.request:
+                failure.request = self.report.requests  # the request at which it was seen
             self.report.add(failure)
             if self.store is not None:
                 try:

@@ -166,6 +166,7 @@ class EndpointSubject:
                     curl=_scrub(curl_line(exchange, api_key_env=self.api_key_env), secrets),
                     expected=case.expected,
                     origin=case.origin,
+                    cause=_scrub(problem.cause or "", secrets),
                 )
             )
         return Evaluation(found, "error" if exchange.error else str(exchange.status), exchange=exchange)
