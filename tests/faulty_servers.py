@@ -265,7 +265,7 @@ class StreamStartsQueued(RunsService):
 def _decoded_path_factory(contract: Contract | None = None, *, version: str = "v2") -> Starlette:
     """Reads the thread id from the *decoded* path, so ``a%2Fb`` looks like two segments: 404 for valid payloads.
 
-    Caught by ``valid_accepted`` (any thread id with ``/``).
+    Caught by ``path_routing`` (any thread id with ``/``).
     """
     app = build_app(RunsService(contract if contract is not None else load_contract(version=version)))
 
@@ -280,7 +280,7 @@ def _decoded_path_factory(contract: Contract | None = None, *, version: str = "v
 class ThreadIdDoubleDecoded(RunsService):
     """Percent-decodes the thread id twice: thread ``a%41`` (sent as ``a%2541``) is echoed as ``aA``.
 
-    Caught by ``run_reflects_request`` (thread ids containing ``%XX``).
+    Caught by ``path_routing`` (thread ids containing ``%XX``).
     """
 
     def build_run(self, payload: dict[str, Any], thread_id: str) -> dict[str, Any]:
@@ -310,8 +310,8 @@ FAULTY: dict[str, tuple[AppFactory, str]] = {
     "param_leaf_only": (_factory(ParamLeafOnly), "error_names_param"),
     "stream_without_done": (_factory(StreamWithoutDone), "stream_protocol"),
     "stream_starts_queued": (_factory(StreamStartsQueued), "stream_protocol"),
-    "thread_id_decoded_path": (_decoded_path_factory, "valid_accepted"),
-    "thread_id_double_decoded": (_factory(ThreadIdDoubleDecoded), "run_reflects_request"),
+    "thread_id_decoded_path": (_decoded_path_factory, "path_routing"),
+    "thread_id_double_decoded": (_factory(ThreadIdDoubleDecoded), "path_routing"),
 }
 
 # Docstrings of the schema mutations are the bug descriptions of their entries.

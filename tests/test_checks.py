@@ -19,7 +19,7 @@ INVALID = {"assistant_id": "asst_1", "temperature": 2.5}
 
 def _run(payload=VALID, **over):
     """The reference server's Run for ``payload``, with ``over`` planted on top."""
-    return {**run_for(payload, "thread_1", run_id="run_1", now=1), **over}
+    return {**run_for(payload, "thread_1", run_id="run_1", now=1_700_000_000), **over}
 
 
 def _error(param="temperature", **over):

@@ -196,7 +196,11 @@ def test_rate_option(text: str, rate: float) -> None:
 
 FAITHFUL_CLIENT = """
 import json, os, sys, urllib.parse, urllib.request
-payload = sys.stdin.read().encode()
+try:  # NaN and Infinity are not JSON: refuse them cleanly (exit 3) rather than send them
+    payload = json.dumps(json.loads(sys.stdin.read()), allow_nan=False).encode()
+except ValueError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(3)
 thread = urllib.parse.quote(os.environ["RUNCONTRACT_THREAD_ID"], safe="")
 url = os.environ["RUNCONTRACT_BASE_URL"] + "/threads/" + thread + "/runs"
 request = urllib.request.Request(url, data=payload, method="POST", headers={
@@ -252,7 +256,7 @@ def test_catalogue_lists_every_constraint() -> None:
     assert result.returncode == 0
     ids = [record["id"] for record in json.loads(result.stdout)]
     assert "temperature.maximum" in ids and "metadata.keys.maxLength" in ids
-    assert len(ids) == len(set(ids)) == 119
+    assert len(ids) == len(set(ids)) == 120  # 118 schema limits, unicode, json-number
 
 
 def test_fuzz_options_reach_the_run(tmp_path: Path, spec_path: Path) -> None:

@@ -199,5 +199,5 @@ def test_endpoint_tests_in_three_lines_and_summary(pytester, monkeypatch):
         result = pytester.runpytest(
             "--runcontract-base-url", server.base_url, "-p", "no:cacheprovider", "--runcontract-max-examples", "10"
         )
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
     result.stdout.fnmatch_lines(["*runcontract*", "*constraints covered on both sides, 0 disagreement(s) found*"])

@@ -66,7 +66,7 @@ def test_consumer_module_passes_under_xdist(pytester, monkeypatch):
             timeout=120,
         )
     # 8 endpoint checks + contract + 3 mock + 1 violation test, all passing, on two workers.
-    result.assert_outcomes(passed=13)
+    result.assert_outcomes(passed=14)
     out = result.stdout.str()
     assert re.search(r"created: 2/2 workers|2 workers \[13 items\]", out), out[-2000:]
     assert "sk-test-xdist" not in out

@@ -70,6 +70,10 @@ def _local(check: str, case: Case, ex: Exchange) -> bool:
             return True
         pointer = V2.validate(case.payload)[0].pointer
         return bool(body["error"].get("param") == param_from_pointer(pointer))
+    if check == "path_routing":
+        if ex.status in (301, 302, 303, 307, 308, 404, 405):
+            return False
+        return not (200 <= ex.status < 300 and body is not None and body.get("thread_id") != case.thread_id)
     if check == "stream_protocol":
         if not case.payload.get("stream"):
             return True

@@ -235,7 +235,7 @@ def test_boundary_plan_covers_both_sides_in_at_most_200(name, request):
 def test_boundary_plan_combines_valid_limits_into_few_payloads():
     plan = boundary_plan()
     valid = [c for c in plan if c.valid]
-    assert len(plan) == 200 and len(V2.catalogue) == 119
+    assert len(plan) == 200 and len(V2.catalogue) == 120
     assert len(valid) <= 15
     assert plan[: len(valid)] == valid  # the valid ones go first
     first = valid[0].payload

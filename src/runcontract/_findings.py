@@ -91,7 +91,7 @@ def group(failures: Sequence[_Failure], coverage: Mapping[str, _Coverage] | None
                 example=members[0],
             )
         )
-    findings.sort(key=lambda f: (f.first_request or 1 << 62))
+    findings.sort(key=lambda f: f.first_request or 1 << 62)
     return findings
 
 

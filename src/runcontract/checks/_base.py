@@ -32,6 +32,11 @@ class CheckContext:
     case: Case
     exchange: Exchange
     accepted_invalid: frozenset[int] = frozenset({400})
+    # The case breaks a constraint of runcontract's own (source ``ours``) that the user did not
+    # make strict: the server may accept or refuse it, only a 5xx, a reset or a hang fails.
+    lenient: bool = False
+    # Judge the echo exactly (a null must come back null, no default in its place).
+    strict_echo: bool = False
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 

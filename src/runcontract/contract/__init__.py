@@ -1,6 +1,7 @@
 """The contract: bundled v1/v2 schemas, OpenAPI loader, catalogue, validator, the Run a request yields."""
 
 from ._catalogue import (
+    JSON_NUMBER,
     UNICODE,
     UNION_TAG,
     UNION_TAG_REQUIRED,
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_OVERLAYS",
     "DRIFT_KINDS",
     "INCLUDE_VALUES",
+    "JSON_NUMBER",
     "NULL",
     "UNICODE",
     "UNION_TAG",

@@ -13,7 +13,18 @@ from typing import Any
 
 from ._schema import Schema, nullable
 
-__all__ = ["ERROR_BODY", "REQUEST_V1", "REQUEST_V2", "run_schema"]
+__all__ = ["DEFAULTS", "ERROR_BODY", "REQUEST_V1", "REQUEST_V2", "run_schema"]
+
+# The defaults the published document declares inside CreateRunRequest, by property name
+# (tests/test_contract_loader.py reads them from ../shared/specs and compares).
+DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "reasoning_effort": ("medium",),
+    "temperature": (1,),
+    "top_p": (1,),
+    "parallel_tool_calls": (True,),
+    "detail": ("auto",),
+    "strict": (False,),
+}
 
 
 def _obj(required: list[str] | None = None, *, closed: bool = False, **properties: Any) -> Schema:

@@ -19,6 +19,7 @@ from typing import Any
 from ._schema import NULL, Schema
 
 __all__ = [
+    "JSON_NUMBER",
     "SIMPLE_KEYWORDS",
     "UNICODE",
     "Catalogue",
@@ -53,6 +54,8 @@ UNION_TYPE = "$type"
 UNION_TAG = "$tag"
 UNION_TAG_REQUIRED = "$tag-required"
 UNICODE = "unicode"
+# JSON numbers are finite (RFC 8259 s6: NaN and Infinity are not JSON): the body must be JSON.
+JSON_NUMBER = "json-number"
 
 
 @dataclass(frozen=True)
@@ -224,4 +227,10 @@ def build_catalogue(schema: Schema, *, base_source: str, prose_paths: set[Schema
     # lone surrogate anywhere is a violation that no schema keyword names.
     builder.add("", "unicode", "no lone surrogates", "", (UNICODE,), suffix=UNICODE)
     builder.cat.constraints[UNICODE] = Constraint(UNICODE, "", "unicode", "no lone surrogates", "ours", "", (UNICODE,))
+    # The body is application/json (the document's content type): a NaN or Infinity token
+    # makes it not JSON at all, whatever the schema says of the field.
+    builder.cat.constraints[JSON_NUMBER] = Constraint(
+        JSON_NUMBER, "", "json", "finite numbers only", "spec", "", (JSON_NUMBER,)
+    )
+    builder.cat.by_path[(JSON_NUMBER,)] = JSON_NUMBER
     return builder.cat

@@ -10,7 +10,7 @@ from typing import Any
 
 from .._errors import ContractError
 from .._options import VERSIONS
-from ._bundled import ERROR_BODY, REQUEST_V1, REQUEST_V2, run_schema
+from ._bundled import DEFAULTS, ERROR_BODY, REQUEST_V1, REQUEST_V2, run_schema
 from ._catalogue import Catalogue, build_catalogue
 from ._openapi import extract_create_run, read_document
 from ._overlays import DEFAULT_OVERLAYS, Overlay, apply_overlays
@@ -40,6 +40,11 @@ class Endpoint:
     def url_path(self, quoted_thread_id: str) -> str:
         return self.path.replace("{thread_id}", quoted_thread_id)
 
+    def relative_path(self, quoted_thread_id: str) -> str:
+        """The path below the API's base URL (the SDK's ``base_url`` ends in ``/v1``): ``/threads/{id}/runs``."""
+        path = self.url_path(quoted_thread_id)
+        return path[len("/v1") :] if path.startswith("/v1/") else path
+
 
 @dataclass
 class Contract:
@@ -53,6 +58,8 @@ class Contract:
     endpoint: Endpoint
     catalogue: Catalogue
     overlays: tuple[Overlay, ...] = ()
+    # Property name -> the defaults the contract declares for it (``strict``: False, ...).
+    defaults: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     _validator: Validator = field(init=False, repr=False)
     _run: Any = field(init=False, repr=False)
     _error: Any = field(init=False, repr=False)
@@ -112,6 +119,7 @@ def load_contract(
             ("spec" if version == "v2" else "ours"),
         )
         include: tuple[str, ...] = INCLUDE_VALUES if version == "v2" else ()
+        defaults = dict(DEFAULTS)
     else:
         name = os.fspath(spec)
         extracted = extract_create_run(read_document(name), name)
@@ -119,6 +127,7 @@ def load_contract(
         run = extracted.run or run_schema(version)
         error = extracted.error or copy.deepcopy(ERROR_BODY)
         include = extracted.include_values
+        defaults = extracted.defaults
     prose = apply_overlays(request, overlays)
     catalogue = build_catalogue(request, base_source=base, prose_paths=prose)
     _check_mapped(catalogue, source)
@@ -131,6 +140,7 @@ def load_contract(
         endpoint=Endpoint(version=version, include_values=include),
         catalogue=catalogue,
         overlays=overlays,
+        defaults=defaults,
     )
 
 

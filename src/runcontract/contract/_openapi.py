@@ -6,7 +6,7 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -76,6 +76,8 @@ class Extracted:
     error: Schema | None
     path: str
     include_values: tuple[str, ...]
+    # Property name -> the defaults the document declares for it (canonical schemas drop them).
+    defaults: dict[str, tuple[Any, ...]] = field(default_factory=dict)
 
 
 def _resolver(doc: dict[str, Any], name: str) -> Any:
@@ -156,4 +158,55 @@ def extract_create_run(doc: dict[str, Any], name: str) -> Extracted:
         if isinstance(param, dict) and param.get("in") == "query" and str(param.get("name", "")).startswith("include"):
             items = ((param.get("schema") or {}).get("items")) or {}
             include = tuple(deref(items).get("enum", ()))
-    return Extracted(request, run, error, str(path), include)
+    return Extracted(request, run, error, str(path), include, declared_defaults(raw_request, resolve))
+
+
+def declared_defaults(raw: Any, resolve: Any) -> dict[str, tuple[Any, ...]]:
+    """Every ``default`` the raw request schema declares, by property name (refs followed once each).
+
+    Names, not paths: a Run may echo a request's null as "its default", and
+    the default of ``strict`` is the same wherever a ``strict`` appears.
+    """
+    found: dict[str, list[Any]] = {}
+    seen: set[str] = set()
+
+    def deref(node: Any) -> Any:
+        hops = 0
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and hops < 32:
+            node, hops = resolve(node["$ref"]), hops + 1
+        return node
+
+    def defaults_of(node: Any, depth: int = 0) -> list[Any]:
+        node = deref(node)
+        if not isinstance(node, dict) or depth > 4:
+            return []
+        if "default" in node:
+            return [node["default"]]
+        return [
+            d for key in ("allOf", "anyOf", "oneOf") for b in node.get(key) or [] for d in defaults_of(b, depth + 1)
+        ]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            if ref not in seen:
+                seen.add(ref)
+                walk(resolve(ref))
+            return
+        properties = node.get("properties")
+        if isinstance(properties, dict):
+            for name, sub in properties.items():
+                for value in defaults_of(sub):
+                    if value not in found.setdefault(str(name), []):
+                        found[str(name)].append(value)
+        for value in node.values():
+            walk(value)
+
+    walk(raw)
+    return {name: tuple(values) for name, values in found.items()}

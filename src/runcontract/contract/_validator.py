@@ -8,6 +8,7 @@ of tagged objects, and only then by descending into the chosen branch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import jsonschema_rs
 
 from ._catalogue import (
+    JSON_NUMBER,
     UNICODE,
     UNION_TAG,
     UNION_TAG_REQUIRED,
@@ -98,6 +100,19 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+def _non_finite(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Paths of the floats that are NaN or infinite (Python's json writes them as tokens JSON has not)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _non_finite(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _non_finite(v, (*path, i))
+
+
 class Validator:
     """Validate payloads against a canonical schema and its catalogue."""
 
@@ -111,12 +126,15 @@ class Validator:
             ok = bool(self._compiled.is_valid(payload))
         except (UnicodeEncodeError, ValueError, OverflowError):
             return False
-        return ok and next(_lone_surrogates(payload), None) is None
+        return ok and next(_lone_surrogates(payload), None) is None and next(_non_finite(payload), None) is None
 
     def violations(self, payload: Any) -> list[Violation]:
         if self.is_valid(payload):
             return []
-        found: list[Violation] = []
+        # A NaN or an infinity makes the body not JSON: the schema does not judge what is not JSON.
+        found = [Violation(JSON_NUMBER, _pointer(p), "NaN and Infinity are not JSON") for p in _non_finite(payload)]
+        if found:
+            return found
         for path in _lone_surrogates(payload):
             found.append(Violation(UNICODE, _pointer(path), "string is not valid Unicode (lone surrogate)"))
         if found:

@@ -102,8 +102,10 @@ class RateLimiter:
 class HTTPTarget(BaseTarget):
     """Send cases to ``base_url`` over HTTP; ``send(case)`` returns an ``Exchange``, never raises for the network.
 
-    ``base_url`` is the origin (``https://api.example.com``); a trailing
-    ``/v1`` (the SDK's base URL) is accepted and not doubled. The bearer key
+    ``base_url`` is taken as given, like the SDK's: the request goes to
+    ``POST {base_url}/threads/{thread_id}/runs``, so a target mounted under
+    ``/openai`` or at the root (``http://host/``) needs no proxy. A bare origin
+    (``https://api.example.com``, no path at all) means the standard layout, ``/v1``. The bearer key
     is ``api_key``, else the environment variable ``api_key_env`` (no
     Authorization header when neither is set). 429 and 503 answers are
     retried up to ``max_retries`` times, waiting ``Retry-After`` (seconds or
@@ -131,7 +133,7 @@ class HTTPTarget(BaseTarget):
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.contract = contract if contract is not None else load_contract()
-        self.base_url = _origin(base_url)
+        self.base_url = api_base(base_url)
         if api_key is None and api_key_env:
             api_key = os.environ.get(api_key_env) or None
         self.headers = request_headers(self.contract, api_key, headers)
@@ -152,7 +154,7 @@ class HTTPTarget(BaseTarget):
         self._client.close()
 
     def url_for(self, case: Case) -> str:
-        path = self.contract.endpoint.url_path(quote_thread_id(case.thread_id))
+        path = self.contract.endpoint.relative_path(quote_thread_id(case.thread_id))
         query = query_string(case.query)
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
 
@@ -238,14 +240,16 @@ def _transport() -> httpx.HTTPTransport:
     )
 
 
-def _origin(base_url: str) -> str:
-    base = base_url.rstrip("/")
-    parts = urlsplit(base)
+def api_base(base_url: str) -> str:
+    """The URL the run paths hang from: ``base_url`` as given, or ``{origin}/v1`` for a bare origin."""
+    parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"not an http(s) URL: {base_url!r}")
-    if parts.path.endswith("/v1"):
-        base = base[: -len("/v1")]
-    return base
+    if parts.query or parts.fragment:
+        raise ValueError(f"base URL {base_url!r} has a query or fragment")
+    if not parts.path:
+        return base_url + "/v1"
+    return base_url.rstrip("/")
 
 
 def _describe(exc: BaseException) -> str:

@@ -107,6 +107,11 @@ class FuzzSettings:
     breaker_window: float = 60.0
     breaker_backoff: float = 0.5
     side: str = "endpoint"
+    # Constraints of runcontract's own (catalogue source ``ours``) a server must refuse: True for
+    # all, or their ids; by default a server may accept or refuse them (only 5xx/reset/hang fail).
+    strict: bool | Sequence[str] = False
+    # Judge the Run's echo exactly (nulls must come back null; no default, no appended instructions).
+    strict_echo: bool = False
 
     def __post_init__(self) -> None:
         if self.side not in SIDES:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._core import Case, Exchange, Failure, Report, Target, curl_line, redact_headers
+from .._errors import UsageError
 from ..checks import ENDPOINT_CHECKS, CheckContext
 from ..contract import Contract
 
@@ -123,6 +124,8 @@ class EndpointSubject:
         accepted_invalid: frozenset[int] = frozenset({400}),
         api_key_env: str | None = "OPENAI_API_KEY",
         name: str = "target",
+        strict: bool | Sequence[str] = False,
+        strict_echo: bool = False,
     ) -> None:
         self.target = target
         self.contract = contract
@@ -131,6 +134,9 @@ class EndpointSubject:
         self.accepted_invalid = accepted_invalid
         self.api_key_env = api_key_env
         self.name = name
+        self.lenient = lenient_constraints(contract, strict)
+        self.strict_echo = strict_echo
+        self._after_failure = False  # the previous answer was a 5xx
 
     def plan(self, boundary: bool) -> list[Case]:
         from ..strategies import boundary_plan, with_registered_ids
@@ -147,7 +153,20 @@ class EndpointSubject:
 
     def evaluate(self, case: Case) -> Evaluation:
         exchange = self.target.send(case)
-        ctx = CheckContext(self.contract, case, exchange, self.accepted_invalid)
+        requests = 1
+        if exchange.error is not None and self._after_failure:
+            # A reset right after a 5xx is the previous request's doing
+            # (a worker restarting): ask again before charging this payload with it.
+            exchange, requests = self.target.send(case), 2
+        self._after_failure = exchange.status >= 500
+        ctx = CheckContext(
+            self.contract,
+            case,
+            exchange,
+            self.accepted_invalid,
+            lenient=case.constraint in self.lenient,
+            strict_echo=self.strict_echo,
+        )
         secrets = _secrets(exchange)
         found = []
         for name, check in self._checks:
@@ -169,7 +188,8 @@ class EndpointSubject:
                     cause=_scrub(problem.cause or "", secrets),
                 )
             )
-        return Evaluation(found, "error" if exchange.error else str(exchange.status), exchange=exchange)
+        outcome = "error" if exchange.error else str(exchange.status)
+        return Evaluation(found, outcome, requests=requests, exchange=exchange)
 
     def admit(self, case: Case, evaluation: Evaluation, report: Report) -> list[Failure]:
         return list(evaluation.failures)
@@ -213,7 +233,23 @@ def endpoint_subject(target: Target, contract: Contract, settings: Any, name: st
         accepted_invalid=settings.accepted_invalid,
         api_key_env=settings.api_key_env,
         name=name,
+        strict=settings.strict,
+        strict_echo=settings.strict_echo,
     )
+
+
+def lenient_constraints(contract: Contract, strict: bool | Sequence[str]) -> frozenset[str]:
+    """The constraints of runcontract's own (source ``ours``) a server may accept or refuse, less the strict ones.
+
+    ``strict`` True: none (every one must be refused); a list of ids: all but those.
+    """
+    if strict is True:
+        return frozenset()
+    named = frozenset(() if strict is False else strict)
+    unknown = sorted(named - set(contract.catalogue.constraints))
+    if unknown:
+        raise UsageError(f"--strict: {unknown[0]!r} is not a constraint of the contract (see runcontract catalogue)")
+    return frozenset(c.id for c in contract.catalogue if c.source == "ours" and c.id not in named)
 
 
 def _secrets(exchange: Exchange) -> list[str]:

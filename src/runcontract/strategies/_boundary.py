@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..contract import (
+    JSON_NUMBER,
     NULL,
     UNICODE,
     UNION_TAG,
@@ -227,6 +228,14 @@ def _cases(contract: Contract, c: Constraint) -> Iterator[tuple[Side, Any, str]]
         yield "at", {**base, field: "asst_\U0001f600\u00e9\u2028"}, "astral and non-ASCII text"
         yield "past", {**base, field: "asst_\ud800"}, "lone surrogate"
         return
+    if c.id == JSON_NUMBER:
+        field = next((n for n, s in root["properties"].items() if _takes(s, "number")), None)
+        if field is not None:
+            base = minimal_instance(root)
+            yield "at", {**base, field: -0.0}, "-0.0"
+            yield "past", {**base, field: math.nan}, "NaN"
+            yield "past", {**base, field: math.inf}, "Infinity"
+        return
     marker = path[-1]
     if marker in (UNION_TYPE, UNION_TAG, UNION_TAG_REQUIRED):
         upath = path[:-2]
@@ -293,6 +302,12 @@ def _cases(contract: Contract, c: Constraint) -> Iterator[tuple[Side, Any, str]]
         yield "at", _embed(root, node_path, _const(v)), _describe(v)
     for v in past:
         yield "past", _embed(root, node_path, _const(v)), _describe(v)
+
+
+def _takes(schema: Schema, kind: str) -> bool:
+    """``schema`` (or a branch of its union) has type ``kind``."""
+    branches = schema.get("anyOf") or schema.get("oneOf") or [schema]
+    return any(b.get("type") == kind for b in branches)
 
 
 def _describe(value: Any) -> str:

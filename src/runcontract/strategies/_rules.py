@@ -150,6 +150,15 @@ class Unicode(Rule):
         return any(any(ord(ch) > 0xFFFF for ch in s) for s in strings_in(value))
 
 
+class JsonNumber(Rule):
+    """The body is JSON: NaN and Infinity are not. At the limit: a float JSON can carry, such as -0.0."""
+
+    label = "non-finite"
+
+    def at_limit(self, c: Constraint, value: Any) -> bool:
+        return isinstance(value, float) and math.isfinite(value)
+
+
 class Named(Rule):
     def __init__(self, label: str) -> None:
         self.label = label
@@ -174,6 +183,7 @@ _BY_KEYWORD: dict[str, Rule] = {
     "minProperties": Size(dict, "too-many-properties", "too-few-properties"),
     "maxProperties": Size(dict, "too-many-properties", "too-few-properties"),
     "multipleOf": Named("not-multiple"),
+    "json": JsonNumber(),
 }
 _UNICODE = Unicode()
 _TAG = UnionTag()
