@@ -51,7 +51,7 @@ class Case:
     ``constraint`` is the catalogue id an invalid case breaks (None for valid
     cases); ``label`` names the violation class (``boundary``, ``wrong-type``,
     ``enum-near-miss``, ...) or, for valid cases, what the payload exercises.
-    ``origin`` says where it came from: ``boundary``, ``random`` or ``replay``.
+    ``origin`` says where it came from: ``boundary``, ``probe``, ``random`` or ``replay``.
     ``covers`` lists the catalogue ids whose limit the payload sits at (a
     boundary-plan valid case combines many) or breaks (an invalid case: its
     ``constraint``); empty for random valid cases.
@@ -65,6 +65,9 @@ class Case:
     origin: str = "random"
     query: dict[str, Any] = field(default_factory=dict)
     covers: tuple[str, ...] = ()
+    # The exact body bytes to send, where they are not the payload's JSON encoding (``1e400``,
+    # bytes that are not UTF-8); ``payload`` then says what they mean, for reports.
+    body: bytes | None = None
 
     @property
     def valid(self) -> bool:

@@ -186,6 +186,25 @@ def _target_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checks", default="all", help="comma-separated checks to run (default: all)")
     parser.add_argument("--accept-status", default="400", help="statuses that count as rejecting an invalid payload")
     parser.add_argument(
+        "--probes",
+        default="all",
+        metavar="LIST",
+        help="probe classes sent after the boundary plan, comma-separated, 'all' or 'none' (see README, Probes)",
+    )
+    parser.add_argument(
+        "--strict",
+        nargs="?",
+        const="all",
+        default=None,
+        metavar="IDS",
+        help="demand that runcontract's own constraints (catalogue source 'ours') be refused: all, or these ids",
+    )
+    parser.add_argument(
+        "--strict-echo",
+        action="store_true",
+        help="judge the Run's echo exactly (no default for a null, no appended additional_instructions)",
+    )
+    parser.add_argument(
         "--rate",
         type=_rate,
         metavar="R",
@@ -373,8 +392,29 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
         breaker_threshold=args.breaker,
         breaker_window=args.breaker_window,
         thread_id=args.thread_id,
+        probes=_probes(args.probes),
+        strict=_strict(args.strict),
+        strict_echo=args.strict_echo,
         **extra,
     )
+
+
+def _probes(text: str) -> tuple[str, ...] | None:
+    from .strategies import PROBE_CLASSES
+
+    if text.strip() == "all":
+        return None
+    if text.strip() == "none":
+        return ()
+    return _options.parse_checks(text, PROBE_CLASSES, PROBE_CLASSES, what="probe")
+
+
+def _strict(text: str | None) -> bool | tuple[str, ...]:
+    if text is None:
+        return False
+    if text.strip() == "all":
+        return True
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 def _client_settings(args: argparse.Namespace) -> Any:

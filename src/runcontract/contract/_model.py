@@ -12,7 +12,7 @@ from .._errors import ContractError
 from .._options import VERSIONS
 from ._bundled import DEFAULTS, ERROR_BODY, REQUEST_V1, REQUEST_V2, run_schema
 from ._catalogue import Catalogue, build_catalogue
-from ._openapi import extract_create_run, read_document
+from ._openapi import enum_values_by_property, extract_create_run, read_document
 from ._overlays import DEFAULT_OVERLAYS, Overlay, apply_overlays
 from ._schema import Schema
 from ._validator import Validator, Violation, compile_schema
@@ -60,6 +60,9 @@ class Contract:
     overlays: tuple[Overlay, ...] = ()
     # Property name -> the defaults the contract declares for it (``strict``: False, ...).
     defaults: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Property name -> the enums it has elsewhere: the other contract version's, then the loaded
+    # document's other APIs' (the ``foreign-value`` probes send their members).
+    foreign_values: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     _validator: Validator = field(init=False, repr=False)
     _run: Any = field(init=False, repr=False)
     _error: Any = field(init=False, repr=False)
@@ -120,6 +123,7 @@ def load_contract(
         )
         include: tuple[str, ...] = INCLUDE_VALUES if version == "v2" else ()
         defaults = dict(DEFAULTS)
+        elsewhere: dict[str, tuple[tuple[str, ...], ...]] = {}
     else:
         name = os.fspath(spec)
         extracted = extract_create_run(read_document(name), name)
@@ -128,6 +132,11 @@ def load_contract(
         error = extracted.error or copy.deepcopy(ERROR_BODY)
         include = extracted.include_values
         defaults = extracted.defaults
+        elsewhere = extracted.enums
+    other = enum_values_by_property(REQUEST_V1 if version == "v2" else REQUEST_V2)
+    foreign = {
+        name: tuple(dict.fromkeys([*other.get(name, ()), *elsewhere.get(name, ())])) for name in {*other, *elsewhere}
+    }
     prose = apply_overlays(request, overlays)
     catalogue = build_catalogue(request, base_source=base, prose_paths=prose)
     _check_mapped(catalogue, source)
@@ -141,6 +150,7 @@ def load_contract(
         catalogue=catalogue,
         overlays=overlays,
         defaults=defaults,
+        foreign_values=foreign,
     )
 
 

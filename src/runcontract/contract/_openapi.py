@@ -15,7 +15,7 @@ import yaml
 from .._errors import ContractError
 from ._schema import Schema, canonicalise
 
-__all__ = ["Extracted", "extract_create_run", "read_document"]
+__all__ = ["Extracted", "enum_values_by_property", "extract_create_run", "read_document"]
 
 _PATH_SUFFIX = "/threads/{thread_id}/runs"
 
@@ -78,6 +78,8 @@ class Extracted:
     include_values: tuple[str, ...]
     # Property name -> the defaults the document declares for it (canonical schemas drop them).
     defaults: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # Property name -> every enum of string values it has anywhere in the document (every API's).
+    enums: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
 
 def _resolver(doc: dict[str, Any], name: str) -> Any:
@@ -158,7 +160,50 @@ def extract_create_run(doc: dict[str, Any], name: str) -> Extracted:
         if isinstance(param, dict) and param.get("in") == "query" and str(param.get("name", "")).startswith("include"):
             items = ((param.get("schema") or {}).get("items")) or {}
             include = tuple(deref(items).get("enum", ()))
-    return Extracted(request, run, error, str(path), include, declared_defaults(raw_request, resolve))
+    defaults = declared_defaults(raw_request, resolve)
+    return Extracted(request, run, error, str(path), include, defaults, enum_values_by_property(doc, resolve))
+
+
+def enum_values_by_property(node: Any, resolve: Any = None) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Every enum (or ``const``) of strings, by the name of the property it constrains, in document order.
+
+    Walks any schema or whole document; with ``resolve``, a property whose
+    schema is a ``$ref`` is read through it (once per walk, no recursion).
+    """
+    found: dict[str, dict[tuple[str, ...], None]] = {}
+
+    def members(sub: Any, depth: int = 0) -> list[str]:
+        if isinstance(sub, dict) and isinstance(sub.get("$ref"), str) and resolve is not None and depth < 4:
+            try:
+                sub = resolve(sub["$ref"])
+            except ContractError:
+                return []
+        if not isinstance(sub, dict) or depth > 4:
+            return []
+        out = [v for v in sub.get("enum") or () if isinstance(v, str)]
+        if isinstance(sub.get("const"), str):
+            out.append(sub["const"])
+        for key in ("anyOf", "oneOf", "allOf"):
+            for branch in sub.get(key) or ():
+                out += members(branch, depth + 1)
+        return out
+
+    def walk(value: Any) -> None:
+        if isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            properties = value.get("properties")
+            if isinstance(properties, dict):
+                for name, sub in properties.items():
+                    enum = tuple(dict.fromkeys(members(sub)))
+                    if enum:
+                        found.setdefault(str(name), {})[enum] = None
+            for item in value.values():
+                walk(item)
+
+    walk(node)
+    return {name: tuple(enums) for name, enums in found.items()}
 
 
 def declared_defaults(raw: Any, resolve: Any) -> dict[str, tuple[Any, ...]]:
@@ -209,4 +254,4 @@ def declared_defaults(raw: Any, resolve: Any) -> dict[str, tuple[Any, ...]]:
             walk(value)
 
     walk(raw)
-    return {name: tuple(values) for name, values in found.items()}
+    return {name: tuple(enums) for name, enums in found.items()}

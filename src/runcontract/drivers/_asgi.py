@@ -104,7 +104,7 @@ class ASGITarget(BaseTarget):
         return f"{self.base_url}{path}" + (f"?{query}" if query else "")
 
     def send(self, case: Case) -> Exchange:
-        body = encode_payload(case.payload)
+        body = case.body if case.body is not None else encode_payload(case.payload)
         raw_path = self.contract.endpoint.url_path(quote_thread_id(case.thread_id))
         query = query_string(case.query)
         exchange = Exchange(

@@ -176,7 +176,7 @@ class HTTPTarget(BaseTarget):
             return
 
     def send(self, case: Case) -> Exchange:
-        body = encode_payload(case.payload)
+        body = case.body if case.body is not None else encode_payload(case.payload)
         url = self.url_for(case)
         attempt = 0
         while True:

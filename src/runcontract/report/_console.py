@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from ._write import printable
 
 if TYPE_CHECKING:
-    from .._core import Failure, Report
+    from .._core import Failure, Finding, Report
 
-__all__ = ["Progress", "failure_lines", "print_replay", "print_summary"]
+__all__ = ["Progress", "failure_lines", "finding_head", "print_replay", "print_summary"]
 
 
 def failure_lines(failure: Failure, *, payload: int = 600, response: int = 300, curl: int = 2000) -> list[str]:
@@ -38,31 +38,55 @@ def _console(stderr: bool = False) -> Any:
     return Console(highlight=False, soft_wrap=True, stderr=stderr)
 
 
+def finding_head(finding: Finding) -> str:
+    """A finding's two-line header: its check and root cause, then its size, constraints and first request."""
+    constraints = ", ".join(finding.constraints[:8]) + (" ..." if len(finding.constraints) > 8 else "")
+    first = f"; first seen at request {finding.first_request}" if finding.first_request else ""
+    return printable(
+        f"{finding.check}: {finding.summary}\n  {finding.count} failure(s)"
+        + (f" on {constraints}" if constraints else "")
+        + first
+    )
+
+
 def print_summary(report: Report, *, console: Any = None) -> None:
-    """Failures per check, the run's figures, every failure with its curl line, and the verdict."""
+    """Findings and failures per check, the run's figures, each finding with its example and curl line, the verdict.
+
+    A finding is one root cause (``Report.findings``); its example is one of
+    its failures, and ``failures`` in the JSON report holds every one.
+    """
     from rich.markup import escape
     from rich.table import Table
 
     console = console or _console()
+    findings = report.findings()
     covered = sum(1 for c in report.coverage.values() if c.at and c.past)
     table = Table(title=f"runcontract: {escape(printable(report.target))}", show_lines=False)
     table.add_column("check")
+    table.add_column("findings", justify="right")
     table.add_column("failures", justify="right")
     for check in report.checks:
         n = sum(1 for f in report.failures if f.check == check)
-        table.add_row(check, f"[red]{n}[/red]" if n else "0")
+        k = sum(1 for f in findings if f.check == check)
+        table.add_row(check, f"[red]{k}[/red]" if k else "0", f"[red]{n}[/red]" if n else "0")
     console.print(table)
     console.print(
         f"contract {escape(printable(report.contract))}; seed {report.seed}; {report.requests} requests in "
         f"{report.duration_s:.1f}s; {covered} constraints tried on both sides"
         + ("; [yellow]interrupted[/yellow]" if report.interrupted else "")
     )
-    for failure in report.failures:
-        head, *rest = failure_lines(failure)
-        console.print(f"\n[bold red]FAIL[/bold red] {escape(head)}")
+    for number, finding in enumerate(findings, start=1):
+        head, detail = finding_head(finding).split("\n", 1)
+        console.print(f"\n[bold]FINDING {number}[/bold] {escape(head)}")
+        console.print(detail, markup=False)
+        first, *rest = failure_lines(finding.example)
+        console.print(f"[bold red]FAIL[/bold red] {escape(first)}")
         for line in rest:
             console.print(line, markup=False)
-    verdict = "[green]the contract holds[/green]" if report.ok else f"[red]{len(report.failures)} disagreement(s)[/red]"
+    if report.ok:
+        verdict = "[green]the contract holds[/green]"
+    else:
+        verdict = f"[red]{len(findings)} finding(s), {len(report.failures)} disagreement(s)[/red]"
     console.print(f"\n{verdict}")
 
 

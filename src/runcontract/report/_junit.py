@@ -35,15 +35,18 @@ def to_junit(report: Report) -> str:
             ET.Element("property", name="seed", value=str(report.seed)),
         ]
     )
+    findings = report.findings()
     for check in report.checks or ["contract"]:
         case = ET.SubElement(suite, "testcase", classname="runcontract", name=check)
-        for failure in (f for f in report.failures if f.check == check):
-            element = ET.SubElement(
-                case, "failure", message=f"{failure.constraint or '-'}: {failure.message}"[:500], type=failure.check
-            )
+        # One <failure> per finding (root cause), its example in the text.
+        for finding in (f for f in findings if f.check == check):
+            failure = finding.example
+            element = ET.SubElement(case, "failure", message=finding.summary[:500], type=failure.check)
             element.text = "\n".join(
                 [
-                    f"constraint: {failure.constraint}",
+                    f"constraints: {', '.join(finding.constraints) or '-'}",
+                    f"failures: {finding.count}; first seen at request {finding.first_request}",
+                    f"example: {failure.constraint or '-'}: {failure.message}",
                     f"status: {failure.status}",
                     f"thread_id: {failure.thread_id}",
                     f"payload: {json.dumps(failure.payload, ensure_ascii=False, default=str)[:4000]}",

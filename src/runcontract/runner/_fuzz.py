@@ -112,6 +112,9 @@ class FuzzSettings:
     strict: bool | Sequence[str] = False
     # Judge the Run's echo exactly (nulls must come back null; no default, no appended instructions).
     strict_echo: bool = False
+    # The probe classes sent after the boundary plan (``runcontract.strategies.PROBE_CLASSES``);
+    # None: all of them, (): none.
+    probes: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if self.side not in SIDES:
@@ -130,6 +133,10 @@ class FuzzSettings:
         if self.duration is not None and self.duration <= 0:
             raise UsageError(f"duration must be > 0 seconds, got {self.duration}")
         _options.check_names(self.checks, ENDPOINT_CHECKS if self.side == "endpoint" else CLIENT_CHECKS)
+        if self.probes is not None:
+            from ..strategies import PROBE_CLASSES
+
+            self.probes = _options.check_names(self.probes, PROBE_CLASSES, what="probe")
         bad = [s for s in self.accepted_invalid if not 400 <= s < 500]
         if bad:
             raise UsageError(f"accepted status for invalid payloads must be 4xx, got {bad[0]}")

@@ -126,6 +126,7 @@ class EndpointSubject:
         name: str = "target",
         strict: bool | Sequence[str] = False,
         strict_echo: bool = False,
+        probes: Sequence[str] | None = None,
     ) -> None:
         self.target = target
         self.contract = contract
@@ -136,15 +137,18 @@ class EndpointSubject:
         self.name = name
         self.lenient = lenient_constraints(contract, strict)
         self.strict_echo = strict_echo
+        self.probes = probes
         self._after_failure = False  # the previous answer was a 5xx
 
     def plan(self, boundary: bool) -> list[Case]:
-        from ..strategies import boundary_plan, with_registered_ids
+        from ..strategies import boundary_plan, probe_plan, with_registered_ids
 
         if not boundary:
             return []
+        # Every limit first (its first 200 requests), then the probe classes.
+        cases = boundary_plan(self.contract) + probe_plan(self.contract, probes=self.probes)
         # Ids that must exist on the target come from the strategies/ registrations.
-        return with_registered_ids(boundary_plan(self.contract), contract=self.contract)
+        return with_registered_ids(cases, contract=self.contract)
 
     def strategy(self) -> SearchStrategy[Case]:
         from ..strategies import requests
@@ -235,6 +239,7 @@ def endpoint_subject(target: Target, contract: Contract, settings: Any, name: st
         name=name,
         strict=settings.strict,
         strict_echo=settings.strict_echo,
+        probes=settings.probes,
     )
 
 

@@ -1,0 +1,267 @@
+"""Probes real servers need, sent after the boundary plan: one function per probe class.
+
+The boundary plan puts every limit at, inside and past its edge; these are the
+values real implementations get wrong beside the limits (seen on mocks, clones
+and validating servers of this endpoint):
+
+- ``enum-variant``: every member of every enum and union tag in upper case,
+  title case and with surrounding whitespace (a server that lower-cases or
+  strips before comparing accepts them);
+- ``foreign-value``: the values a property of the same name takes elsewhere
+  (other APIs of the loaded document, the other contract version): another
+  API's tool types, roles, rankers;
+- ``lax-coercion``: ``"1"`` for a number, ``0``/``"true"`` for a boolean, a
+  number for a string, a lone item for an array (model layers that coerce);
+- ``non-finite``: NaN and infinities in every number field (not JSON: a 400);
+- ``edge-number``: ``-0.0`` where zero is valid, ``1e400`` (a JSON number no
+  double holds) where a maximum applies;
+- ``integral-float``: ``256.0`` for an integer field, an integer in JSON Schema;
+- ``include``: the one documented ``include[]`` value, an unknown one, the
+  parameter repeated.
+
+Each case is checked against the contract's validator, so its verdict is the
+contract's: an invalid probe breaks exactly the constraint it names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from .._core import Case
+from .._errors import UsageError
+from ..contract import (
+    JSON_NUMBER,
+    NULL,
+    UNION_TAG,
+    UNION_TYPE,
+    Constraint,
+    Contract,
+    Schema,
+    discriminator,
+)
+from ._boundary import _at, _const, _embed, minimal_instance
+
+__all__ = ["PROBE_CLASSES", "probe_plan"]
+
+# At most this many values borrowed from elsewhere per enum: the document has dozens of ``type``s.
+_FOREIGN_PER_ENUM = 8
+INCLUDE_PARAM = "include[]"
+
+
+def _invalid(contract: Contract, c: Constraint, payload: Any, label: str, **extra: Any) -> Iterator[Case]:
+    if [v.constraint for v in contract.validate(payload)] == [c.id]:
+        yield Case(payload, expected="invalid", constraint=c.id, label=label, origin="probe", covers=(c.id,), **extra)
+
+
+def _members(contract: Contract, c: Constraint) -> Iterator[tuple[str, Callable[[Any], Any]]]:
+    """(member, put) for each string member of an enum or union tag; ``put(v)`` is a payload with ``v`` there."""
+    root = contract.request_schema
+    path = c.schema_path
+    if path and path[-1] == UNION_TAG:
+        union = [b for b in _at(root, path[:-1]) if b != NULL]
+        tag = discriminator(union)
+        if tag is None:
+            return
+        for branch in (b for b in union if b.get("type") == "object"):
+            base = minimal_instance(branch)
+            member = base.get(tag)
+            if isinstance(member, str):
+                yield member, _tag_setter(root, path[:-2], base, tag)
+        return
+    if c.keyword == "enum":
+        for member in c.limit:
+            if isinstance(member, str):
+                yield member, lambda v: _embed(root, path[:-1], _const(v))
+
+
+def _tag_setter(root: Schema, at: tuple[Any, ...], base: dict[str, Any], tag: str) -> Callable[[Any], Any]:
+    return lambda v: _embed(root, at, _const({**base, tag: v}))
+
+
+def _property_name(c: Constraint) -> str | None:
+    """The name of the property an enum or tag constrains (``type`` for a tag)."""
+    path = c.schema_path
+    if path and path[-1] == UNION_TAG:
+        return "type" if path else None
+    names = [path[i + 1] for i in range(len(path) - 1) if path[i] == "properties"]
+    return str(names[-1]) if names else None
+
+
+def enum_variants(contract: Contract) -> Iterator[Case]:
+    for c in contract.catalogue:
+        members = list(_members(contract, c))
+        known = {m for m, _ in members}
+        for member, put in members:
+            variants = dict.fromkeys([member.upper(), member.title(), f" {member}", f"{member} "])
+            for variant in variants:
+                if variant not in known:
+                    yield from _invalid(contract, c, put(variant), "enum-variant")
+
+
+def foreign_values(contract: Contract) -> Iterator[Case]:
+    for c in contract.catalogue:
+        members = list(_members(contract, c))
+        name = _property_name(c)
+        if not members or name is None:
+            continue
+        known = {m for m, _ in members}
+        put = members[0][1]
+        # Enums that share a member with this one first (another API's tool types beside ours),
+        # then the rest of the same name's.
+        enums = sorted(contract.foreign_values.get(name, ()), key=lambda e: not known & set(e))
+        borrowed = list(dict.fromkeys(v for e in enums for v in e if v not in known))[:_FOREIGN_PER_ENUM]
+        for value in borrowed:
+            yield from _invalid(contract, c, put(value), "foreign-value")
+
+
+def _types(c: Constraint) -> set[str]:
+    return set(c.limit) if isinstance(c.limit, list) else {str(c.limit)}
+
+
+def lax_coercion(contract: Contract) -> Iterator[Case]:
+    root = contract.request_schema
+    for c in contract.catalogue:
+        if c.keyword != "type" or not c.schema_path:
+            continue
+        node_path = c.schema_path[:-2] if c.schema_path[-1] == UNION_TYPE else c.schema_path[:-1]
+        allowed = _types(c) - {"null"}
+        node = _at(root, node_path)
+        values: list[Any] = []
+        if allowed & {"number", "integer"} and "string" not in allowed:
+            values += ["1", "0.5"] if "number" in allowed else ["1", str(_an_integer(node))]
+        if "boolean" in allowed and not allowed & {"number", "integer", "string"}:
+            values += [0, 1, "true", "false"]
+        if allowed == {"string"}:
+            values += [1]
+        if "array" in allowed and not allowed & {"object", "string"}:
+            item = _array_item(node)
+            if item is not None:
+                values.append(item)
+        tried: set[str] = set()
+        for value in values:
+            if f"{type(value).__name__}:{value!r}" not in tried:  # 1 and "1", 0 and False stay apart
+                tried.add(f"{type(value).__name__}:{value!r}")
+                yield from _invalid(contract, c, _embed(root, node_path, _const(value)), "lax-coercion")
+
+
+def _array_item(node: Schema) -> Any:
+    for branch in node.get("anyOf") or node.get("oneOf") or [node]:
+        if branch.get("type") == "array":
+            return minimal_instance(branch.get("items") or {})
+    return None
+
+
+def _an_integer(node: Schema) -> int:
+    for branch in node.get("anyOf") or [node]:
+        if branch.get("type") == "integer":
+            return int(branch.get("minimum", 1))
+    return 1
+
+
+def _number_fields(contract: Contract) -> Iterator[tuple[str, Schema]]:
+    """Top-level properties that hold a number or an integer: (name, its number branch)."""
+    for name, sub in contract.request_schema.get("properties", {}).items():
+        for branch in sub.get("anyOf") or sub.get("oneOf") or [sub]:
+            if branch.get("type") in ("number", "integer"):
+                yield name, branch
+                break
+
+
+def non_finite(contract: Contract) -> Iterator[Case]:
+    if JSON_NUMBER not in contract.catalogue:
+        return
+    c = contract.catalogue[JSON_NUMBER]
+    base = minimal_instance(contract.request_schema)
+    for name, _branch in _number_fields(contract):
+        for value in (math.nan, math.inf, -math.inf):
+            yield from _invalid(contract, c, {**base, name: value}, "non-finite")
+
+
+def edge_numbers(contract: Contract) -> Iterator[Case]:
+    base = minimal_instance(contract.request_schema)
+    for name, branch in _number_fields(contract):
+        if branch.get("type") == "number":
+            payload = {**base, name: -0.0}
+            if contract.is_valid(payload):
+                yield Case(payload, expected="valid", label="edge-number", origin="probe")
+        if "maximum" in branch:
+            # 1e400 is a JSON number past every double: the body must carry the token itself.
+            payload = {**base, name: math.inf}
+            body = _encode({**base, name: "__RUNCONTRACT_HUGE__"}).replace(b'"__RUNCONTRACT_HUGE__"', b"1e400")
+            violations = [v.constraint for v in contract.validate({**base, name: 10.0**308})]
+            if len(violations) == 1:
+                yield Case(
+                    payload,
+                    expected="invalid",
+                    constraint=violations[0],
+                    label="edge-number",
+                    origin="probe",
+                    covers=(violations[0],),
+                    body=body,
+                )
+
+
+def _encode(payload: Any) -> bytes:
+    import json
+
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def integral_floats(contract: Contract) -> Iterator[Case]:
+    base = minimal_instance(contract.request_schema)
+    for name, branch in _number_fields(contract):
+        if branch.get("type") != "integer":
+            continue
+        for value in dict.fromkeys(
+            float(v) for v in (branch.get("minimum", 1), branch.get("maximum")) if v is not None
+        ):
+            payload = {**base, name: value}
+            if contract.is_valid(payload):
+                yield Case(payload, expected="valid", constraint=f"{name}.type", label="integral-float", origin="probe")
+
+
+def include_param(contract: Contract) -> Iterator[Case]:
+    values = contract.endpoint.include_values
+    if not values:
+        return
+    base = minimal_instance(contract.request_schema)
+    yield Case(base, expected="valid", label="include", origin="probe", query={INCLUDE_PARAM: [values[0]]})
+    yield Case(base, expected="valid", label="include", origin="probe", query={INCLUDE_PARAM: [values[0], values[0]]})
+    yield Case(
+        base,
+        expected="invalid",
+        constraint=INCLUDE_PARAM,
+        label="include",
+        origin="probe",
+        query={INCLUDE_PARAM: ["step_details.no_such_field"]},
+    )
+
+
+PROBE_CLASSES: dict[str, Callable[[Contract], Iterator[Case]]] = {
+    "enum-variant": enum_variants,
+    "foreign-value": foreign_values,
+    "lax-coercion": lax_coercion,
+    "non-finite": non_finite,
+    "edge-number": edge_numbers,
+    "integral-float": integral_floats,
+    "include": include_param,
+}
+
+
+def probe_plan(contract: Contract, *, probes: Sequence[str] | None = None) -> list[Case]:
+    """The probe cases of ``probes`` (default: every class of ``PROBE_CLASSES``), in class order, deduplicated."""
+    names = list(PROBE_CLASSES) if probes is None else list(probes)
+    unknown = [n for n in names if n not in PROBE_CLASSES]
+    if unknown:
+        raise UsageError(f"unknown probe {unknown[0]!r} (expected one of: {', '.join(PROBE_CLASSES)})")
+    out: list[Case] = []
+    seen: set[tuple[str, str, str]] = set()
+    for name in names:
+        for case in PROBE_CLASSES[name](contract):
+            key = (repr(case.payload), repr(sorted(case.query.items())), case.expected)
+            if key not in seen:
+                seen.add(key)
+                out.append(case)
+    return out
