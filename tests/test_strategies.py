@@ -45,6 +45,7 @@ LABELS = {
     "too-many-properties",
     "too-few-properties",
     "lone-surrogate",
+    "non-finite",
 }
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -10,6 +10,7 @@ from ._catalogue import (
     Constraint,
     SchemaPath,
     discriminator,
+    number_fields,
 )
 from ._drift import KINDS as DRIFT_KINDS
 from ._drift import DriftReport, DriftRow, drift
@@ -48,6 +49,7 @@ __all__ = [
     "drift",
     "json_type",
     "load_contract",
+    "number_fields",
     "parse_drift_kinds",
     "read_document",
     "run_for",

@@ -27,6 +27,7 @@ __all__ = [
     "SchemaPath",
     "build_catalogue",
     "discriminator",
+    "number_fields",
 ]
 
 SchemaPath = tuple[str | int, ...]
@@ -219,6 +220,17 @@ class _Builder:
             self.walk(items, _join(fp, "items"), f"{ptr}/*", (*path, "items"))
 
 
+def number_fields(schema: Schema) -> list[tuple[str, Schema]]:
+    """Top-level properties that hold a number or an integer: (name, that branch of the property)."""
+    out = []
+    for name, sub in (schema.get("properties") or {}).items():
+        for branch in sub.get("anyOf") or sub.get("oneOf") or [sub]:
+            if branch.get("type") in ("number", "integer"):
+                out.append((str(name), branch))
+                break
+    return out
+
+
 def build_catalogue(schema: Schema, *, base_source: str, prose_paths: set[SchemaPath] | None = None) -> Catalogue:
     """Catalogue every constraint of the canonical request ``schema``."""
     builder = _Builder(base_source, prose_paths or set())
@@ -228,9 +240,10 @@ def build_catalogue(schema: Schema, *, base_source: str, prose_paths: set[Schema
     builder.add("", "unicode", "no lone surrogates", "", (UNICODE,), suffix=UNICODE)
     builder.cat.constraints[UNICODE] = Constraint(UNICODE, "", "unicode", "no lone surrogates", "ours", "", (UNICODE,))
     # The body is application/json (the document's content type): a NaN or Infinity token
-    # makes it not JSON at all, whatever the schema says of the field.
-    builder.cat.constraints[JSON_NUMBER] = Constraint(
-        JSON_NUMBER, "", "json", "finite numbers only", "spec", "", (JSON_NUMBER,)
-    )
-    builder.cat.by_path[(JSON_NUMBER,)] = JSON_NUMBER
+    # makes it not JSON at all, whatever the schema says of the field (where it has numbers).
+    if number_fields(schema):
+        builder.cat.constraints[JSON_NUMBER] = Constraint(
+            JSON_NUMBER, "", "json", "finite numbers only", "spec", "", (JSON_NUMBER,)
+        )
+        builder.cat.by_path[(JSON_NUMBER,)] = JSON_NUMBER
     return builder.cat

@@ -28,6 +28,7 @@ from ..contract import (
     Contract,
     Schema,
     discriminator,
+    number_fields,
     type_matches,
 )
 
@@ -229,12 +230,15 @@ def _cases(contract: Contract, c: Constraint) -> Iterator[tuple[Side, Any, str]]
         yield "past", {**base, field: "asst_\ud800"}, "lone surrogate"
         return
     if c.id == JSON_NUMBER:
-        field = next((n for n, s in root["properties"].items() if _takes(s, "number")), None)
-        if field is not None:
-            base = minimal_instance(root)
-            yield "at", {**base, field: -0.0}, "-0.0"
-            yield "past", {**base, field: math.nan}, "NaN"
-            yield "past", {**base, field: math.inf}, "Infinity"
+        base = minimal_instance(root)
+        for number, branch in number_fields(root)[:1]:
+            # At the limit: a float JSON carries (-0.0 where zero is allowed, else an integral float).
+            for finite in (-0.0, float(minimal_instance(branch))):
+                if contract.is_valid({**base, number: finite}):
+                    yield "at", {**base, number: finite}, repr(finite)
+                    break
+            yield "past", {**base, number: math.nan}, "NaN"
+            yield "past", {**base, number: math.inf}, "Infinity"
         return
     marker = path[-1]
     if marker in (UNION_TYPE, UNION_TAG, UNION_TAG_REQUIRED):
@@ -302,12 +306,6 @@ def _cases(contract: Contract, c: Constraint) -> Iterator[tuple[Side, Any, str]]
         yield "at", _embed(root, node_path, _const(v)), _describe(v)
     for v in past:
         yield "past", _embed(root, node_path, _const(v)), _describe(v)
-
-
-def _takes(schema: Schema, kind: str) -> bool:
-    """``schema`` (or a branch of its union) has type ``kind``."""
-    branches = schema.get("anyOf") or schema.get("oneOf") or [schema]
-    return any(b.get("type") == kind for b in branches)
 
 
 def _describe(value: Any) -> str:

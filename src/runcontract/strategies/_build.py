@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 from .._errors import ContractError
 from ..contract import (
+    JSON_NUMBER,
     NULL,
     UNICODE,
     UNION_TAG,
@@ -40,6 +41,7 @@ from ..contract import (
     Schema,
     SchemaPath,
     discriminator,
+    number_fields,
     type_matches,
     union_branches,
 )
@@ -361,6 +363,10 @@ class Builder:
         path = c.schema_path
         if c.id == UNICODE:
             return [("lone-surrogate", st.one_of([self.embed(p, _surrogate_text()) for p in self._free_strings()]))]
+        if c.id == JSON_NUMBER:
+            tokens = st.sampled_from([math.nan, math.inf, -math.inf])
+            fields = [("properties", name) for name, _ in number_fields(self.root)]
+            return [("non-finite", st.one_of([self.embed(p, tokens) for p in fields]))] if fields else []
         marker = path[-1]
         if marker in (UNION_TYPE, UNION_TAG, UNION_TAG_REQUIRED):
             upath = path[:-2]

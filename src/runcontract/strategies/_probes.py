@@ -40,6 +40,7 @@ from ..contract import (
     Contract,
     Schema,
     discriminator,
+    number_fields,
 )
 from ._boundary import _at, _const, _embed, minimal_instance
 
@@ -160,13 +161,8 @@ def _an_integer(node: Schema) -> int:
     return 1
 
 
-def _number_fields(contract: Contract) -> Iterator[tuple[str, Schema]]:
-    """Top-level properties that hold a number or an integer: (name, its number branch)."""
-    for name, sub in contract.request_schema.get("properties", {}).items():
-        for branch in sub.get("anyOf") or sub.get("oneOf") or [sub]:
-            if branch.get("type") in ("number", "integer"):
-                yield name, branch
-                break
+def _number_fields(contract: Contract) -> list[tuple[str, Schema]]:
+    return number_fields(contract.request_schema)
 
 
 def non_finite(contract: Contract) -> Iterator[Case]:

@@ -57,6 +57,18 @@ def strings_in(value: Any) -> Iterator[str]:
             yield from strings_in(v)
 
 
+def _leaves(value: Any) -> Iterator[Any]:
+    """Every scalar inside ``value`` (the pointer of a body-level constraint is the whole payload)."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
 def _number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -156,7 +168,7 @@ class JsonNumber(Rule):
     label = "non-finite"
 
     def at_limit(self, c: Constraint, value: Any) -> bool:
-        return isinstance(value, float) and math.isfinite(value)
+        return any(isinstance(v, float) and math.isfinite(v) for v in _leaves(value))
 
 
 class Named(Rule):
