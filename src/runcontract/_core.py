@@ -242,6 +242,8 @@ class Failure:
     cause: str = ""
     # The number of the request at which it was first seen (0: not known, e.g. loaded from an old file).
     request: int = 0
+    # The violation class of the case that showed it (``Case.label``), for grouping across fields.
+    label: str = ""
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -261,6 +263,7 @@ class Failure:
             "curl": self.curl,
             "cause": self.cause,
             "request": self.request,
+            "label": self.label,
         }
 
     @classmethod
@@ -278,6 +281,7 @@ class Failure:
             origin=data.get("origin", "replay"),
             cause=str(data.get("cause") or ""),
             request=int(data.get("request") or 0),
+            label=str(data.get("label") or ""),
         )
 
 

@@ -36,6 +36,7 @@ class _Failure(Protocol):
     message: str
     cause: str
     request: int
+    label: str
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -71,6 +72,8 @@ def group(failures: Sequence[_Failure], coverage: Mapping[str, _Coverage] | None
     causes = [f.cause or "" for f in failures]
     if coverage is not None and _validates_nothing(failures, coverage):
         causes = [VALIDATES_NOTHING if c.startswith(ACCEPTS_INVALID) else c for c in causes]
+    else:
+        causes = _cover_accepted(failures, causes)
     groups: dict[tuple[str, str], list[_Failure]] = {}
     for failure, cause in zip(failures, causes, strict=True):
         # No cause: the failure is its own finding, keyed as the Report keys it.
@@ -93,6 +96,31 @@ def group(failures: Sequence[_Failure], coverage: Mapping[str, _Coverage] | None
         )
     findings.sort(key=lambda f: f.first_request or 1 << 62)
     return findings
+
+
+def _cover_accepted(failures: Sequence[_Failure], causes: list[str]) -> list[str]:
+    """Accepted invalid payloads grouped by field or by violation class, whichever explains more.
+
+    A server that skips one field's validation accepts every class of value
+    there; one that compares enums case-insensitively accepts one class in
+    every field. Greedily, the group (a field, or a class) holding most of the
+    failures not yet explained becomes a finding, until all are explained.
+    """
+    todo = {i for i, c in enumerate(causes) if c.startswith(ACCEPTS_INVALID)}
+    out = list(causes)
+    while todo:
+        groups: dict[str, set[int]] = {}
+        for i in todo:
+            groups.setdefault(causes[i], set()).add(i)
+            label = getattr(failures[i], "label", "")
+            if label:
+                groups.setdefault(f"accepts invalid {label} values", set()).add(i)
+        # Most failures first; on a tie a field rather than a class.
+        best = max(groups, key=lambda k: (len(groups[k]), k.startswith(ACCEPTS_INVALID), k))
+        for i in groups[best]:
+            out[i] = best
+        todo -= groups[best]
+    return out
 
 
 def _validates_nothing(failures: Iterable[_Failure], coverage: Mapping[str, _Coverage]) -> bool:

@@ -37,6 +37,9 @@ class CheckContext:
     lenient: bool = False
     # Judge the echo exactly (a null must come back null, no default in its place).
     strict_echo: bool = False
+    # Some plain thread id has reached the route on this target (False: none has yet, so an
+    # encoded id's 404 is the same wrong URL, not a decoding router).
+    plain_routed: bool = True
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 

@@ -213,7 +213,7 @@ def path_routing(ctx: CheckContext) -> Problem | None:
                     cause="percent-encoded thread ids are decoded into another id",
                 )
         return None
-    if encoded:
+    if encoded and ctx.plain_routed:
         return Problem(
             f"thread id {thread_id!r:.60}, percent-encoded in the path, did not reach the route: {ex.status}",
             "thread_id",

@@ -139,6 +139,7 @@ class EndpointSubject:
         self.strict_echo = strict_echo
         self.probes = probes
         self._after_failure = False  # the previous answer was a 5xx
+        self._plain_routed = False  # a thread id that needs no encoding has reached the route
 
     def plan(self, boundary: bool) -> list[Case]:
         from ..strategies import boundary_plan, probe_plan, with_registered_ids
@@ -170,7 +171,10 @@ class EndpointSubject:
             self.accepted_invalid,
             lenient=case.constraint in self.lenient,
             strict_echo=self.strict_echo,
+            plain_routed=self._plain_routed,
         )
+        if exchange.status and exchange.status not in _PATH_STATUSES and _plain(case.thread_id):
+            self._plain_routed = True
         secrets = _secrets(exchange)
         found = []
         for name, check in self._checks:
@@ -190,6 +194,7 @@ class EndpointSubject:
                     expected=case.expected,
                     origin=case.origin,
                     cause=_scrub(problem.cause or "", secrets),
+                    label=case.label,
                 )
             )
         outcome = "error" if exchange.error else str(exchange.status)
@@ -255,6 +260,13 @@ def lenient_constraints(contract: Contract, strict: bool | Sequence[str]) -> fro
     if unknown:
         raise UsageError(f"--strict: {unknown[0]!r} is not a constraint of the contract (see runcontract catalogue)")
     return frozenset(c.id for c in contract.catalogue if c.source == "ours" and c.id not in named)
+
+
+_PATH_STATUSES = frozenset({301, 302, 303, 307, 308, 404, 405})
+
+
+def _plain(thread_id: str) -> bool:
+    return thread_id.isascii() and all(ch.isalnum() or ch in "-._~" for ch in thread_id)
 
 
 def _secrets(exchange: Exchange) -> list[str]:

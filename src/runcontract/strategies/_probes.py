@@ -6,7 +6,8 @@ and validating servers of this endpoint):
 
 - ``enum-variant``: every member of every enum and union tag in upper case,
   title case and with surrounding whitespace (a server that lower-cases or
-  strips before comparing accepts them);
+  strips before comparing accepts them), labelled ``enum-near-miss`` like the
+  plan's own near misses;
 - ``foreign-value``: the values a property of the same name takes elsewhere
   (other APIs of the loaded document, the other contract version): another
   API's tool types, roles, rankers;
@@ -98,7 +99,7 @@ def enum_variants(contract: Contract) -> Iterator[Case]:
             variants = dict.fromkeys([member.upper(), member.title(), f" {member}", f"{member} "])
             for variant in variants:
                 if variant not in known:
-                    yield from _invalid(contract, c, put(variant), "enum-variant")
+                    yield from _invalid(contract, c, put(variant), "enum-near-miss")
 
 
 def foreign_values(contract: Contract) -> Iterator[Case]:
