@@ -203,9 +203,10 @@ class NonFiniteCrash(RunsService):
 
     def parse_body(self, body: bytes) -> Any:
         payload = json.loads(body)
-        if any(isinstance(v, float) and not math.isfinite(v) for v in payload.values()):
+        values = payload.values() if isinstance(payload, dict) else ()
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             raise ValueError("cannot convert float NaN to integer")
-        return payload
+        return super().parse_body(body)
 
 
 class IntegralFloatRefused(RunsService):

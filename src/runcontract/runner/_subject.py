@@ -210,7 +210,7 @@ class EndpointSubject:
             return []
         fields = set(combined.payload) if isinstance(combined.payload, dict) else set()
         singles = [
-            Case(b.payload, combined.thread_id, "valid", b.constraint, b.note, "boundary")
+            Case(b.payload, combined.thread_id, "valid", b.constraint, "boundary-at", "boundary")
             for b in boundary_cases(self.contract)
             if b.side == "at" and set(b.payload) <= fields and len(b.payload) >= 2 and b.payload != combined.payload
         ]
