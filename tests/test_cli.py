@@ -254,9 +254,15 @@ def test_serve_with_a_bad_port() -> None:
 def test_catalogue_lists_every_constraint() -> None:
     result = run_cli("catalogue", "--json")
     assert result.returncode == 0
-    ids = [record["id"] for record in json.loads(result.stdout)]
+    records = json.loads(result.stdout)
+    ids = [record["id"] for record in records if record.get("kind") != "request"]
     assert "temperature.maximum" in ids and "metadata.keys.maxLength" in ids
     assert len(ids) == len(set(ids)) == 120  # 118 schema limits, unicode, json-number
+    from runcontract.contract import REQUEST_CONSTRAINTS
+
+    requests = {record["id"]: record["source"] for record in records if record.get("kind") == "request"}
+    assert requests == {cid: source for cid, _k, _w, source, _s in REQUEST_CONSTRAINTS}
+    assert requests["body.bom"] == "ours" and requests["header.authorization"] == "spec"
 
 
 def test_fuzz_options_reach_the_run(tmp_path: Path, spec_path: Path) -> None:

@@ -10,7 +10,7 @@ from runcontract._findings import VALIDATES_NOTHING
 from runcontract.drivers import ASGITarget, HTTPTarget
 from runcontract.runner import FuzzSettings, run_endpoint
 from runcontract.server import BackgroundServer, build_app, create_app
-from verdict_servers import V2, ZOO, SurrogatesAccepted, Unprocessable, habits_app, under_prefix
+from verdict_servers import V2, ZOO, SurrogatesAccepted, Unprocessable, habits_app, hang_on_empty, under_prefix
 
 SETTINGS = {"max_examples": 60, "seed": 1, "database": None}
 
@@ -75,9 +75,12 @@ def test_case_insensitive_enums_are_one_finding_across_fields():
 def test_ours_constraints_are_lenient_unless_strict():
     app = build_app(SurrogatesAccepted(V2))
     assert _run(app).failures == []
-    strict = _run(app, strict=True).findings()
-    assert [(f.check, f.constraints) for f in strict] == [("invalid_rejected", ["unicode"])]
-    assert _run(app, strict=("unicode",)).findings()[0].constraints == ["unicode"]
+    # strict=True demands refusal of every "ours" constraint (the reference server, too, takes a
+    # body without Content-Type); naming one demands only that one.
+    strict = [(f.check, f.constraints) for f in _run(app, strict=True).findings()]
+    assert ("invalid_rejected", ["unicode"]) in strict
+    named = _run(app, strict=("unicode",)).findings()
+    assert [(f.check, f.constraints) for f in named] == [("invalid_rejected", ["unicode"])]
 
 
 def test_findings_carry_first_request_and_json_shape():
@@ -88,6 +91,30 @@ def test_findings_carry_first_request_and_json_shape():
     assert set(finding) == {"check", "summary", "constraints", "count", "first_request", "example"}
     assert finding["first_request"] >= 1 and finding["count"] == len(data["failures"])
     assert finding["example"]["check"] == "run_conforms"
+
+
+@pytest.mark.parametrize("name", ["non_utf8_crash", "array_body_accepted", "deep_crash"])
+def test_each_request_probe_bug_is_one_finding(name):
+    service, check = ZOO[name]
+    findings = _run(build_app(service(V2))).findings()
+    assert [f.check for f in findings] == [check], _summary_of(findings)
+
+
+def test_a_hang_on_an_empty_body_is_one_finding():
+    target = ASGITarget(hang_on_empty(create_app(V2)), contract=V2, timeout=0.5)
+    report = run_endpoint(target, V2, FuzzSettings(**SETTINGS))
+    findings = report.findings()
+    assert [f.check for f in findings] == ["no_server_error"], _summary(report)
+    assert set(findings[0].constraints) == {"body.empty", "body.nul"}
+
+
+def test_request_probes_can_be_turned_off():
+    service, _ = ZOO["non_utf8_crash"]
+    assert _run(build_app(service(V2)), probes=("enum-variant", "non-finite")).failures == []
+
+
+def _summary_of(findings) -> str:
+    return "\n".join(f"{f.check}: {f.summary} x{f.count} {f.constraints[:4]}" for f in findings)
 
 
 def test_base_url_is_taken_as_given():

@@ -10,6 +10,7 @@ codes, and streams extra events (queued, in_progress, step events) after ``: kee
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
@@ -202,7 +203,10 @@ class NonFiniteCrash(RunsService):
     """Parses NaN/Infinity (Python's json does) and crashes on them. Caught by ``no_server_error``."""
 
     def parse_body(self, body: bytes) -> Any:
-        payload = json.loads(body)
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return super().parse_body(body)
         values = payload.values() if isinstance(payload, dict) else ()
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             raise ValueError("cannot convert float NaN to integer")
@@ -237,11 +241,19 @@ class CreatedAtMillis(RunsService):
         return run
 
 
+def _not_json(token: str) -> Any:
+    raise ValueError(f"{token} is not JSON")
+
+
 class SurrogatesAccepted(RunsService):
     """Accepts lone surrogates (runcontract's own constraint, source ``ours``): no finding unless ``strict``."""
 
     def parse_body(self, body: bytes) -> Any:
-        return json.loads(body.decode("utf-8", "surrogatepass"))
+        try:
+            payload = json.loads(body.decode("utf-8", "surrogatepass"), parse_constant=_not_json)
+        except (ValueError, RecursionError, TypeError):
+            return super().parse_body(body)
+        return payload if isinstance(payload, dict) else super().parse_body(body)
 
     def validate(self, payload: Any) -> list[Violation]:
         return [v for v in super().validate(payload) if v.constraint != "unicode"]
@@ -250,6 +262,71 @@ class SurrogatesAccepted(RunsService):
         # Stored as UTF-8 with the surrogate replaced, as a database would keep it.
         text = json.dumps(payload, ensure_ascii=False).encode("utf-8", "replace").decode("utf-8")
         return super().build_run(json.loads(text), thread_id)
+
+
+# ------------------------------------------------ the request itself (body and header probes)
+
+
+class NonUtf8Crash(RunsService):
+    """Decodes the body as UTF-8 unguarded: bytes that are not UTF-8 are a 500. Caught by ``no_server_error``."""
+
+    def parse_body(self, body: bytes) -> Any:
+        body.decode("utf-8")  # raises UnicodeDecodeError: the app answers 500
+        return super().parse_body(body)
+
+
+class ArrayBodyAccepted(RunsService):
+    """Takes a whole-body array as its first element (or a default): 200. Caught by ``invalid_rejected``."""
+
+    def parse_body(self, body: bytes) -> Any:
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return super().parse_body(body)
+        if isinstance(payload, list):
+            return {"assistant_id": "asst_from_array"}
+        return super().parse_body(body)
+
+
+class DeepCrash(RunsService):
+    """Parses without guarding recursion: 1,000 nested arrays are a 500. Caught by ``no_server_error``."""
+
+    def parse_body(self, body: bytes) -> Any:
+        try:
+            json.loads(body.decode("utf-8", "replace"))  # RecursionError on deep nesting: a 500
+        except ValueError:
+            pass  # the reference parser refuses it properly
+        return super().parse_body(body)
+
+
+def hang_on_empty(app: Any) -> Any:
+    """ASGI wrapper: an empty body or one NUL byte is never answered. Caught by ``no_server_error``."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if body in (b"", b"\x00"):
+            await asyncio.sleep(3600)
+        delivered = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await app(scope, replay, send)
+
+    return wrapped
 
 
 ZOO: dict[str, tuple[type[RunsService], str]] = {
@@ -262,4 +339,7 @@ ZOO: dict[str, tuple[type[RunsService], str]] = {
     "integral_float_refused": (IntegralFloatRefused, "valid_accepted"),
     "include_ignored": (IncludeIgnored, "invalid_rejected"),
     "created_at_millis": (CreatedAtMillis, "run_conforms"),
+    "non_utf8_crash": (NonUtf8Crash, "no_server_error"),
+    "array_body_accepted": (ArrayBodyAccepted, "invalid_rejected"),
+    "deep_crash": (DeepCrash, "no_server_error"),
 }

@@ -68,6 +68,9 @@ class Case:
     # The exact body bytes to send, where they are not the payload's JSON encoding (``1e400``,
     # bytes that are not UTF-8); ``payload`` then says what they mean, for reports.
     body: bytes | None = None
+    # Request headers to change for this case: a value replaces the target's header of that name
+    # (any case), None removes it (no Content-Type, no Authorization ...).
+    headers: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:

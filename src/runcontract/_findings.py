@@ -26,8 +26,9 @@ ACCEPTS_INVALID = "accepts invalid values of "
 VALIDATES_NOTHING = "validates nothing: invalid payloads are accepted"
 
 # When a target accepted invalid payloads for at least this share of the
-# constraints it was sent invalid payloads for, it validates nothing.
-_NOTHING_SHARE = 0.9
+# constraints it was sent invalid payloads for, it validates nothing (the rest
+# are the request's own, such as bodies that are not JSON, which its parser refuses).
+_NOTHING_SHARE = 0.8
 
 
 class _Failure(Protocol):

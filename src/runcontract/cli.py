@@ -336,12 +336,14 @@ def _catalogue(args: argparse.Namespace) -> int:
 
     contract = load_contract(args.spec, version=args.contract)
     records = [c.to_dict() for c in contract.catalogue]
+    # The request's own constraints (bytes and headers; the body and headers probes) come after.
+    requests = [{**c.to_dict(), "kind": "request"} for c in contract.catalogue.requests.values()]
     if args.json:
-        print(json.dumps(records, indent=2))
+        print(json.dumps(records + requests, indent=2))
     else:
-        for r in records:
+        for r in records + requests:
             print(f"{r['id']:<70} {r['keyword']:<20} {r['source']:<6} {json.dumps(r['limit'])[:60]}")
-        print(f"{len(records)} constraints ({contract.source})")
+        print(f"{len(records)} payload constraints and {len(requests)} request constraints ({contract.source})")
     return EXIT_OK
 
 

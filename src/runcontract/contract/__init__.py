@@ -2,6 +2,8 @@
 
 from ._catalogue import (
     JSON_NUMBER,
+    REFUSED_WITH,
+    REQUEST_CONSTRAINTS,
     UNICODE,
     UNION_TAG,
     UNION_TAG_REQUIRED,
@@ -29,6 +31,8 @@ __all__ = [
     "INCLUDE_VALUES",
     "JSON_NUMBER",
     "NULL",
+    "REFUSED_WITH",
+    "REQUEST_CONSTRAINTS",
     "UNICODE",
     "UNION_TAG",
     "UNION_TAG_REQUIRED",

@@ -20,6 +20,8 @@ from ._schema import NULL, Schema
 
 __all__ = [
     "JSON_NUMBER",
+    "REFUSED_WITH",
+    "REQUEST_CONSTRAINTS",
     "SIMPLE_KEYWORDS",
     "UNICODE",
     "Catalogue",
@@ -92,6 +94,15 @@ class Catalogue:
 
     constraints: dict[str, Constraint] = field(default_factory=dict)
     by_path: dict[SchemaPath, str] = field(default_factory=dict)
+    # Constraints on the request itself (its bytes and headers), not on a payload field: the
+    # ``body`` and ``headers`` probes break them. Not iterated with the schema's constraints.
+    requests: dict[str, Constraint] = field(default_factory=dict)
+
+    def get(self, constraint_id: str | None) -> Constraint | None:
+        """The constraint of either kind with this id, or None."""
+        if constraint_id is None:
+            return None
+        return self.constraints.get(constraint_id) or self.requests.get(constraint_id)
 
     def __iter__(self) -> Iterator[Constraint]:
         return iter(self.constraints.values())
@@ -220,6 +231,33 @@ class _Builder:
             self.walk(items, _join(fp, "items"), f"{ptr}/*", (*path, "items"))
 
 
+# (id, keyword, what it is, source, statuses that refuse it; None: --accept-status).
+# Sources: RFC 8259 and the document's application/json content type ("spec") say a body must
+# be UTF-8 JSON; the Assistants docs' prose asks for the OpenAI-Beta header; the document's
+# bearer security scheme gives 401. Where nothing says what a server must do, "ours": a server
+# may accept or refuse, only a 5xx, a reset or a hang fails (DESIGN.md, Verdicts).
+REQUEST_CONSTRAINTS: tuple[tuple[str, str, str, str, tuple[int, ...] | None], ...] = (
+    ("body.utf8", "body", "the body is UTF-8", "spec", None),
+    ("body.truncated", "body", "the body is complete JSON", "spec", None),
+    ("body.empty", "body", "the body is not empty", "spec", None),
+    ("body.nul", "body", "the body is JSON (one NUL byte is not)", "spec", None),
+    ("body.deep", "body", "1,000 nested arrays in a field (the schema refuses them)", "spec", None),
+    ("body.bom", "body", "no byte-order mark before the JSON (RFC 8259: a parser MAY ignore one)", "ours", None),
+    ("body.duplicate-keys", "body", "each key once (RFC 8259: SHOULD; parsers differ)", "ours", None),
+    ("body.at-cap", "body", "a valid body of about 1 MB", "ours", None),
+    ("header.content-type", "header", "Content-Type application/json (missing, text/plain)", "ours", None),
+    ("header.charset", "header", "charset=latin-1 declared with latin-1 bytes", "ours", None),
+    ("header.openai-beta", "header", "OpenAI-Beta: assistants=<version> (missing, assistants=v9)", "prose", None),
+    ("header.authorization", "header", "a bearer Authorization header (missing)", "spec", (401,)),
+)
+
+
+# Request constraints refused with a status of their own rather than --accept-status's.
+REFUSED_WITH: dict[str, frozenset[int]] = {
+    cid: frozenset(statuses) for cid, _k, _w, _s, statuses in REQUEST_CONSTRAINTS if statuses
+}
+
+
 def number_fields(schema: Schema) -> list[tuple[str, Schema]]:
     """Top-level properties that hold a number or an integer: (name, that branch of the property)."""
     out = []
@@ -239,6 +277,8 @@ def build_catalogue(schema: Schema, *, base_source: str, prose_paths: set[Schema
     # lone surrogate anywhere is a violation that no schema keyword names.
     builder.add("", "unicode", "no lone surrogates", "", (UNICODE,), suffix=UNICODE)
     builder.cat.constraints[UNICODE] = Constraint(UNICODE, "", "unicode", "no lone surrogates", "ours", "", (UNICODE,))
+    for cid, keyword, what, source, _statuses in REQUEST_CONSTRAINTS:
+        builder.cat.requests[cid] = Constraint(cid, "", keyword, what, source, "", (cid,))
     # The body is application/json (the document's content type): a NaN or Infinity token
     # makes it not JSON at all, whatever the schema says of the field (where it has numbers).
     if number_fields(schema):

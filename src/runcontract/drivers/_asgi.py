@@ -20,7 +20,15 @@ from urllib.parse import unquote
 
 from .._core import BaseTarget, Case, Exchange
 from ..contract import Contract, load_contract
-from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
+from ._wire import (
+    DEFAULT_BODY_CAP,
+    encode_payload,
+    parse_sse,
+    query_string,
+    quote_thread_id,
+    request_headers,
+    with_case_headers,
+)
 
 __all__ = ["ASGIApp", "ASGITarget"]
 
@@ -110,7 +118,7 @@ class ASGITarget(BaseTarget):
         exchange = Exchange(
             method=self.contract.endpoint.method,
             url=self.url_for(case),
-            request_headers=dict(self.headers),
+            request_headers=with_case_headers(self.headers, case.headers),
             request_body=body,
         )
         started = time.perf_counter()
@@ -127,7 +135,7 @@ class ASGITarget(BaseTarget):
             exchange.status, exchange.error = 0, f"timed out after {self.timeout}s (in-process app)"
 
     async def _exchange(self, exchange: Exchange, raw_path: str, query: str, body: bytes) -> None:
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers.items()]
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in exchange.request_headers.items()]
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"host", self.base_url.split("://", 1)[-1].encode("latin-1")))
         scope: dict[str, Any] = {

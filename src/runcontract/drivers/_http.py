@@ -16,7 +16,15 @@ import httpx
 from .._core import BaseTarget, Case, Exchange
 from .._errors import TargetUnreachable
 from ..contract import Contract, load_contract
-from ._wire import DEFAULT_BODY_CAP, encode_payload, parse_sse, query_string, quote_thread_id, request_headers
+from ._wire import (
+    DEFAULT_BODY_CAP,
+    encode_payload,
+    parse_sse,
+    query_string,
+    quote_thread_id,
+    request_headers,
+    with_case_headers,
+)
 
 __all__ = [
     "DEFAULT_REMOTE_RATE",
@@ -182,7 +190,7 @@ class HTTPTarget(BaseTarget):
         while True:
             if self.limiter is not None:
                 self.limiter.wait()
-            exchange = self._once(url, body)
+            exchange = self._once(url, body, with_case_headers(self.headers, case.headers))
             if exchange.status not in RETRY_STATUSES or attempt >= self.max_retries:
                 return exchange
             lower = {k.lower(): v for k, v in exchange.headers.items()}
@@ -193,17 +201,17 @@ class HTTPTarget(BaseTarget):
             attempt += 1
             self.retries += 1
 
-    def _once(self, url: str, body: bytes) -> Exchange:
+    def _once(self, url: str, body: bytes, headers: dict[str, str]) -> Exchange:
         exchange = Exchange(
             method=self.contract.endpoint.method,
             url=url,
-            request_headers=dict(self.headers),
+            request_headers=headers,
             request_body=body,
         )
         started = time.perf_counter()
         deadline = time.monotonic() + self.timeout
         try:
-            with self._client.stream(exchange.method, url, content=body, headers=self.headers) as response:
+            with self._client.stream(exchange.method, url, content=body, headers=headers) as response:
                 status = response.status_code
                 exchange.headers = dict(response.headers.items())
                 chunks: list[bytes] = []

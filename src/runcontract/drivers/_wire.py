@@ -17,6 +17,7 @@ __all__ = [
     "query_string",
     "quote_thread_id",
     "request_headers",
+    "with_case_headers",
 ]
 
 DEFAULT_BODY_CAP = 1024 * 1024
@@ -67,6 +68,17 @@ def request_headers(contract: Contract, api_key: str | None, extra: Mapping[str,
             del headers[existing]
         headers[name] = value
     return headers
+
+
+def with_case_headers(headers: Mapping[str, str], changes: Mapping[str, str | None]) -> dict[str, str]:
+    """``headers`` with a case's changes: a value replaces the header of that name (any case), None removes it."""
+    out = dict(headers)
+    for name, value in changes.items():
+        for existing in [k for k in out if k.lower() == name.lower()]:
+            del out[existing]
+        if value is not None:
+            out[name] = value
+    return out
 
 
 def parse_sse(body: bytes) -> list[tuple[str, str]]:

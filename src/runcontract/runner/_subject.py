@@ -256,10 +256,11 @@ def lenient_constraints(contract: Contract, strict: bool | Sequence[str]) -> fro
     if strict is True:
         return frozenset()
     named = frozenset(() if strict is False else strict)
-    unknown = sorted(named - set(contract.catalogue.constraints))
+    every = [*contract.catalogue, *contract.catalogue.requests.values()]
+    unknown = sorted(named - {c.id for c in every})
     if unknown:
         raise UsageError(f"--strict: {unknown[0]!r} is not a constraint of the contract (see runcontract catalogue)")
-    return frozenset(c.id for c in contract.catalogue if c.source == "ours" and c.id not in named)
+    return frozenset(c.id for c in every if c.source == "ours" and c.id not in named)
 
 
 _PATH_STATUSES = frozenset({301, 302, 303, 307, 308, 404, 405})

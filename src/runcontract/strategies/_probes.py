@@ -18,7 +18,12 @@ and validating servers of this endpoint):
   double holds) where a maximum applies;
 - ``integral-float``: ``256.0`` for an integer field, an integer in JSON Schema;
 - ``include``: the one documented ``include[]`` value, an unknown one, the
-  parameter repeated.
+  parameter repeated;
+- ``body``: bytes that are not UTF-8, a cut-off body, an empty one, one NUL
+  byte, a byte-order mark, a duplicate key, 1,000 nested arrays, a valid
+  body of about 1 MB (constraints ``body.*``, ``Catalogue.requests``);
+- ``headers``: no Content-Type or text/plain, charset=latin-1 with latin-1
+  bytes, no OpenAI-Beta or ``assistants=v9``, no Authorization (401).
 
 Each case is checked against the contract's validator, so its verdict is the
 contract's: an invalid probe breaks exactly the constraint it names.
@@ -26,8 +31,10 @@ contract's: an invalid probe breaks exactly the constraint it names.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .._core import Case
@@ -201,8 +208,6 @@ def edge_numbers(contract: Contract) -> Iterator[Case]:
 
 
 def _encode(payload: Any) -> bytes:
-    import json
-
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
@@ -236,6 +241,78 @@ def include_param(contract: Contract) -> Iterator[Case]:
     )
 
 
+def _request_case(cid: str, payload: Any, *, body: bytes | None = None, **extra: Any) -> Case:
+    """A probe of the request itself: labelled with its constraint id, so one crash class is one finding."""
+    return Case(
+        payload, expected="invalid", constraint=cid, label=cid, origin="probe", covers=(cid,), body=body, **extra
+    )
+
+
+def body_probes(contract: Contract) -> Iterator[Case]:
+    """Bodies that are not (good) JSON; ``payload`` says what the bytes hold, for reports."""
+    base = minimal_instance(contract.request_schema)
+    text = _encode(base)
+    yield replace(
+        _request_case("body.utf8", "<bytes that are not UTF-8>", body=b'{"assistant_id": "asst_\xff\xfe"}'),
+    )
+    if "type" in contract.catalogue:  # null, a number, a string, an array as the whole body
+        for whole in ([], None, 1, "a", [base]):
+            yield from _invalid(contract, contract.catalogue["type"], whole, "not-object")
+    yield _request_case("body.truncated", "<JSON cut off mid-value>", body=text[: max(len(text) // 2, 1)])
+    yield _request_case("body.empty", "<empty body>", body=b"")
+    yield _request_case("body.nul", "<one NUL byte>", body=b"\x00")
+    yield _request_case("body.bom", "<UTF-8 byte-order mark, then the JSON>", body=b"\xef\xbb\xbf" + text)
+    first = next(iter(base), "assistant_id")
+    duplicate = text[:-1] + b", " + json.dumps(first).encode() + b": 1}"
+    yield _request_case("body.duplicate-keys", f"<{first} given twice, the second time as 1>", body=duplicate)
+    deep = b"[" * 1000 + b"]" * 1000
+    yield _request_case(
+        "body.deep",
+        "<1,000 nested arrays as a metadata value>",
+        body=text[:-1] + b', "metadata": {"k": ' + deep + b"}}",
+    )
+    name = next(
+        (n for n, sub in contract.request_schema.get("properties", {}).items() if _free_string(sub) and n != first),
+        None,
+    )
+    if name is not None:
+        big = {**base, name: "a" * (1_000_000 - len(text) - len(name) - 8)}
+        if contract.is_valid(big):
+            yield Case(
+                big,
+                expected="valid",
+                constraint="body.at-cap",
+                label="body.at-cap",
+                origin="probe",
+                covers=("body.at-cap",),
+            )
+
+
+def _free_string(schema: Schema) -> bool:
+    branches = schema.get("anyOf") or [schema]
+    return any(b.get("type") == "string" and len(b) == 1 for b in branches)
+
+
+def header_probes(contract: Contract) -> Iterator[Case]:
+    """Headers a broken client sends (or leaves out), on a valid body."""
+    base = minimal_instance(contract.request_schema)
+    for content_type in (None, "text/plain"):
+        yield _request_case("header.content-type", base, headers={"Content-Type": content_type})
+    latin = {**base, "assistant_id": "asst_\u00e9"}
+    yield replace(
+        _request_case(
+            "header.charset",
+            latin,
+            body=json.dumps(latin, ensure_ascii=False).encode("latin-1"),
+            headers={"Content-Type": "application/json; charset=latin-1"},
+        ),
+        label="body.utf8",  # the same bytes as body.utf8's: one crash class
+    )
+    for beta in (None, "assistants=v9"):
+        yield _request_case("header.openai-beta", base, headers={"OpenAI-Beta": beta})
+    yield _request_case("header.authorization", base, headers={"Authorization": None})
+
+
 PROBE_CLASSES: dict[str, Callable[[Contract], Iterator[Case]]] = {
     "enum-variant": enum_variants,
     "foreign-value": foreign_values,
@@ -244,6 +321,8 @@ PROBE_CLASSES: dict[str, Callable[[Contract], Iterator[Case]]] = {
     "edge-number": edge_numbers,
     "integral-float": integral_floats,
     "include": include_param,
+    "body": body_probes,
+    "headers": header_probes,
 }
 
 
@@ -254,10 +333,16 @@ def probe_plan(contract: Contract, *, probes: Sequence[str] | None = None) -> li
     if unknown:
         raise UsageError(f"unknown probe {unknown[0]!r} (expected one of: {', '.join(PROBE_CLASSES)})")
     out: list[Case] = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, ...]] = set()
     for name in names:
         for case in PROBE_CLASSES[name](contract):
-            key = (repr(case.payload), repr(sorted(case.query.items())), case.expected)
+            key = (
+                repr(case.payload),
+                repr(sorted(case.query.items())),
+                case.expected,
+                repr(case.body),
+                repr(case.headers),
+            )
             if key not in seen:
                 seen.add(key)
                 out.append(case)
