@@ -150,3 +150,36 @@ def test_wire_problems_lists_every_rule_broken_in_order():
     good = Captured("POST", "/v1/threads/t%2F1/runs", (("content-type", "application/json"), *HEADERS.items()), b"{}")
     assert wire_problems(contract, good, thread_id="t/1") == []
     assert [p.constraint for p in wire_problems(contract, good, thread_id="t")] == ["path"]
+
+
+def test_the_mock_refuses_what_a_real_client_must_never_send():
+    """Every request probe a real client must never send (issue: bodies that are not JSON) is a
+    recorded problem of the call: a refusal (4xx) or a wire problem; the lenient ones (a byte-order
+    mark, a duplicate key, a 1 MB body) are the server's to take or refuse."""
+    from runcontract.drivers import encode_payload, request_headers, with_case_headers
+    from runcontract.strategies import probe_plan
+
+    contract = runcontract.load_contract()
+    never = {
+        "body.utf8",
+        "body.truncated",
+        "body.empty",
+        "body.nul",
+        "body.deep",
+        "header.content-type",
+        "header.charset",
+        "header.openai-beta",
+        "header.authorization",
+    }
+    cases = [c for c in probe_plan(contract, probes=("body", "headers")) if c.constraint in never]
+    assert {c.constraint for c in cases} == never
+    mock = runcontract.mock(strict=False)
+    for case in cases:
+        body = case.body if case.body is not None else encode_payload(case.payload)
+        headers = with_case_headers(request_headers(contract, "sk-test", None), case.headers)
+        status, _, _ = mock.answer(
+            "POST", "/v1/threads/thread_1/runs", {k.lower(): v for k, v in headers.items()}, body
+        )
+        call = mock.calls[-1]
+        assert status >= 400 or call.wire, (case.constraint, status)
+        assert not call.ok, case.constraint

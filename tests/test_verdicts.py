@@ -128,3 +128,19 @@ def test_base_url_is_taken_as_given():
         with HTTPTarget(server.base_url, contract=V2, api_key="sk-test") as target:
             report = run_endpoint(target, V2, FuzzSettings(max_examples=5, seed=1, database=None, probes=()))
     assert [f.check for f in report.findings()] == ["path_routing"], _summary(report)
+
+
+def test_a_request_probe_failure_replays_with_its_bytes_and_headers(tmp_path):
+    """A saved probe failure keeps its raw body and header changes: replay sends the same request."""
+    from runcontract.runner import load_failure_files, replay_endpoint
+
+    service, _ = ZOO["non_utf8_crash"]
+    app = build_app(service(V2))
+    report = _run(app, database=str(tmp_path))
+    assert {f.constraint for f in report.failures} == {"body.utf8", "header.charset"}
+    saved = load_failure_files([tmp_path / "failures"])
+    assert {f.raw_body is not None for _, f in saved} == {True}
+    _, outcomes = replay_endpoint(ASGITarget(app, contract=V2), V2, saved)
+    assert [o.status for o in outcomes] == ["reproduces"] * len(outcomes)
+    _, outcomes = replay_endpoint(ASGITarget(create_app(V2), contract=V2), V2, saved)
+    assert [o.status for o in outcomes] == ["fixed"] * len(outcomes)

@@ -10,6 +10,7 @@ The public packages re-export these names; import them from there.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -247,6 +248,11 @@ class Failure:
     request: int = 0
     # The violation class of the case that showed it (``Case.label``), for grouping across fields.
     label: str = ""
+    # What the request carried beside the payload, so that replay sends the same request: the raw
+    # body (``Case.body``), the header changes and the query. Written only when set.
+    raw_body: bytes | None = None
+    header_changes: dict[str, str | None] = field(default_factory=dict)
+    query: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -267,7 +273,17 @@ class Failure:
             "cause": self.cause,
             "request": self.request,
             "label": self.label,
-        }
+        } | self._request_extras()
+
+    def _request_extras(self) -> dict[str, Any]:
+        extras: dict[str, Any] = {}
+        if self.raw_body is not None:
+            extras["raw_body_base64"] = base64.b64encode(self.raw_body).decode("ascii")
+        if self.header_changes:
+            extras["header_changes"] = dict(self.header_changes)
+        if self.query:
+            extras["query"] = dict(self.query)
+        return extras
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Failure:
@@ -285,6 +301,9 @@ class Failure:
             cause=str(data.get("cause") or ""),
             request=int(data.get("request") or 0),
             label=str(data.get("label") or ""),
+            raw_body=base64.b64decode(data["raw_body_base64"]) if data.get("raw_body_base64") else None,
+            header_changes=dict(data.get("header_changes") or {}),
+            query=dict(data.get("query") or {}),
         )
 
 

@@ -91,7 +91,7 @@ class ContractMock:
         wire = [p.message for p in wire_problems(self.contract, captured, prefix=match.group("prefix"))]
         try:
             payload = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             payload = body.decode("utf-8", "replace")
         violations = self.contract.validate(payload)
         query = urllib.parse.parse_qsl(query_string, keep_blank_values=True)

@@ -24,7 +24,7 @@ from ._asgi import ASGITarget
 from ._http import HTTPTarget, RateLimiter, default_rate, is_loopback, retry_after_seconds
 from ._recorder import LoopbackRecorder, answer_for, build_run
 from ._targets import make_target
-from ._wire import encode_payload, parse_sse, quote_thread_id, request_headers
+from ._wire import encode_payload, parse_sse, quote_thread_id, request_headers, with_case_headers
 
 __all__ = [
     "REJECTED_EXIT",
@@ -55,4 +55,5 @@ __all__ = [
     "request_headers",
     "retry_after_seconds",
     "sdk_major",
+    "with_case_headers",
 ]

@@ -13,6 +13,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .._core import Case, Failure
 from ..contract import Contract
@@ -96,12 +97,19 @@ def replay_key(failure: Failure) -> str:
 
 def case_for(failure: Failure, contract: Contract) -> Case:
     """The Case that repeats ``failure``'s request; its verdict comes from ``contract``, not from the file."""
+    extras: dict[str, Any] = {"body": failure.raw_body, "headers": failure.header_changes, "query": failure.query}
+    if failure.constraint in contract.catalogue.requests:
+        # A probe of the request itself: its payload only describes the bytes; the verdict is the probe's.
+        expected: Any = "valid" if failure.expected == "valid" else "invalid"
+        return Case(failure.payload, failure.thread_id, expected, failure.constraint, failure.label, "replay", **extras)
     violations = contract.validate(failure.payload)
     if violations:
-        return Case(failure.payload, failure.thread_id, "invalid", violations[0].constraint, "replay", "replay")
+        return Case(
+            failure.payload, failure.thread_id, "invalid", violations[0].constraint, "replay", "replay", **extras
+        )
     # A valid payload's constraint is the limit it sat at: keep it so the
     # replayed failure is reported under the same key.
-    return Case(failure.payload, failure.thread_id, "valid", failure.constraint, "replay", "replay")
+    return Case(failure.payload, failure.thread_id, "valid", failure.constraint, "replay", "replay", **extras)
 
 
 def load_failure_files(paths: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Failure]]:

@@ -195,6 +195,9 @@ class EndpointSubject:
                     origin=case.origin,
                     cause=_scrub(problem.cause or "", secrets),
                     label=case.label,
+                    raw_body=case.body,
+                    header_changes=dict(case.headers),
+                    query=dict(case.query),
                 )
             )
         outcome = "error" if exchange.error else str(exchange.status)
