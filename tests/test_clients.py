@@ -106,6 +106,7 @@ def test_client_checks_are_named():
         "serialization_fidelity",
         "wire_format",
         "client_agrees",
+        "client_capability",
     }
 
 
@@ -137,11 +138,14 @@ def test_faithful_client_passes(send):
     assert report.examples >= 200 and report.ok
 
 
-def test_dropped_nulls():
-    report = check_client(fc.drops_nulls, **SETTINGS)
+def test_dropped_nulls_are_the_same_request_unless_strict():
+    # Null and absent mean the same for a nullable optional field: leaving nulls out is faithful.
+    assert check_client(fc.drops_nulls, **SETTINGS).failures == []
+    report = check_client(fc.drops_nulls, strict_nulls=True, **SETTINGS)
     assert checks_of(report) == {"serialization_fidelity"}
     assert ("serialization_fidelity", "metadata") in keys(report)
     assert all("dropped (sent null)" in f.message for f in report.failures)
+    assert len(report.findings()) == 1 and report.findings()[0].summary == "drops fields it was given"
 
 
 def test_truncated_strings():
@@ -195,7 +199,9 @@ def test_crash_on_invalid_payload():
 
 
 def test_validating_client_that_misses_a_limit():
-    report = check_client(fc.validates_but_misses_temperature, **SETTINGS)
+    # It never refuses a temperature, so it is not seen to validate one: judged only when declared.
+    assert check_client(fc.validates_but_misses_temperature, **SETTINGS).failures == []
+    report = check_client(fc.validates_but_misses_temperature, validates=True, **SETTINGS)
     assert checks_of(report) == {"client_agrees"}
     assert {f.constraint for f in report.failures} >= {"temperature.maximum", "temperature.minimum"}
     assert all(f.constraint.startswith("temperature.") for f in report.failures)
@@ -219,8 +225,9 @@ def test_clean_errors_decide_rejected_or_crashed():
 def test_httpx_in_process():
     report = check_client(httpx_client(fc.httpx_faithful), **SETTINGS)
     assert report.failures == []
-    bad = check_client(httpx_client(fc.httpx_drops_nulls), **SETTINGS)
-    assert checks_of(bad) == {"serialization_fidelity"}
+    assert check_client(httpx_client(fc.httpx_drops_nulls), **SETTINGS).failures == []  # nulls left out
+    bad = check_client(httpx_client(fc.httpx_drops_nulls), strict_nulls=True, **SETTINGS)
+    assert checks_of(bad) == {"serialization_fidelity", "wire_format"}  # and no body for a null one
 
 
 # ----------------------------------------------------------------- command

@@ -335,6 +335,8 @@ class Report:
     interrupted: bool = False
     aborted: str | None = None
     started: float = field(default_factory=time.time)
+    # What a reader should know that is not a failure (a client posting under another path prefix).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -379,6 +381,7 @@ class Report:
             "interrupted": self.interrupted,
             "aborted": self.aborted,
             "checks": self.checks,
+            "notes": list(self.notes),
             "findings": [f.to_dict() for f in self.findings()],
             "failures": [f.to_dict() for f in self.failures],
             "coverage": {cid: cov.to_dict() for cid, cov in sorted(self.coverage.items())},

@@ -139,9 +139,24 @@ def _build_parser() -> argparse.ArgumentParser:
         "--command",
         dest="command_line",  # not "command": that is the subcommand's name
         help="run this program once per example: RUNCONTRACT_BASE_URL, RUNCONTRACT_THREAD_ID and "
-        "RUNCONTRACT_API_KEY in its environment, the payload as JSON on stdin; exit 0 sent, 3 refused",
+        "RUNCONTRACT_API_KEY in its environment, the payload as JSON on stdin; exit 0 sent, 3 refused, "
+        "4 cannot express",
     )
-    client.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per example for --command")
+    client.add_argument(
+        "--timeout", type=_positive_float, default=30.0, help="seconds one call may take (a hang is one finding)"
+    )
+    client.add_argument(
+        "--strict-nulls",
+        action="store_true",
+        help="null and absent differ: leaving out an explicit null, or sending null or the default for a field "
+        "not given, is a fidelity failure (by default the same request for a nullable optional field)",
+    )
+    client.add_argument(
+        "--cannot-express",
+        metavar="FIELD[,FIELD]",
+        default="",
+        help="fields the client has no way to send (reasoning_effort): one capability finding instead of drops",
+    )
     client.add_argument("--in-process", action="store_true", help="SDK through a mock transport instead of loopback")
     _fuzz_args(
         client,
@@ -327,6 +342,8 @@ def _fuzz_client(args: argparse.Namespace) -> int:
             duration=duration,
             workers=args.workers,
             progress=progress.update,
+            strict_nulls=args.strict_nulls,
+            cannot_express=[f.strip() for f in args.cannot_express.split(",") if f.strip()],
         )
     return _finish(report, args, contract)
 

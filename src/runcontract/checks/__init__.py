@@ -2,7 +2,16 @@
 
 from .._core import Captured
 from ._base import Check, CheckContext, Problem
-from ._client import CLIENT_CHECKS, ClientCheck, ClientContext, Outcome, wire_problems
+from ._client import (
+    CLIENT_CHECKS,
+    ClientCheck,
+    ClientContext,
+    Outcome,
+    argument_error,
+    crash_site,
+    request_prefix,
+    wire_problems,
+)
 from ._endpoint import DEFAULT_CHECKS, ECHOED, ENDPOINT_CHECKS
 
 __all__ = [
@@ -17,5 +26,8 @@ __all__ = [
     "ClientContext",
     "Outcome",
     "Problem",
+    "argument_error",
+    "crash_site",
+    "request_prefix",
     "wire_problems",
 ]

@@ -6,7 +6,9 @@ A facade: the adapters and the loopback recorder live in ``runcontract.drivers``
 """
 
 from ..drivers import (
+    CANNOT_EXPRESS_EXIT,
     REJECTED_EXIT,
+    ClientCannotExpress,
     ClientCrashed,
     ClientRejected,
     InProcessClient,
@@ -23,9 +25,11 @@ from ._check import DEFAULT_CLEAN_ERRORS, check_client
 from ._cli import SDKS, ClientFactory, client_from_options, run_client_cli
 
 __all__ = [
+    "CANNOT_EXPRESS_EXIT",
     "DEFAULT_CLEAN_ERRORS",
     "REJECTED_EXIT",
     "SDKS",
+    "ClientCannotExpress",
     "ClientCrashed",
     "ClientFactory",
     "ClientRejected",

@@ -30,6 +30,9 @@ def client_settings(
     database: DatabaseSpec,
     progress: Callable[[Report], None] | None,
     boundary: bool = True,
+    strict_nulls: bool = False,
+    cannot_express: Iterable[str] = (),
+    call_timeout: float = 30.0,
 ) -> FuzzSettings:
     """The settings of a client run, in one process or in workers alike."""
     from ..runner import FuzzSettings
@@ -44,6 +47,9 @@ def client_settings(
         progress=progress,
         # Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
         shrink_requests=None,
+        strict_nulls=strict_nulls,
+        cannot_express=tuple(cannot_express),
+        call_timeout=call_timeout,
     )
 
 
@@ -67,6 +73,9 @@ def check_client(
     name: str | None = None,
     duration: float | None = None,
     progress: Callable[[Report], None] | None = None,
+    strict_nulls: bool = False,
+    cannot_express: Iterable[str] = (),
+    call_timeout: float = 30.0,
 ) -> Report:
     """Check a client serializer against the contract; returns the Report.
 
@@ -82,11 +91,20 @@ def check_client(
     awkward thread ids), then ``max_examples`` random cases under Hypothesis
     (or, with ``duration`` seconds, random cases until the time is up), so
     failures shrink; one failure is kept per (check, constraint), with the
-    smallest payload. ``cases`` are run first, before the boundary cases
-    (``boundary=False`` leaves those out). ``validates``: whether the client claims to validate
-    (``client_agrees``); None reads ``send.validates`` and otherwise
-    auto-detects: a client that cleanly refused some invalid boundary payload
-    (an object that could have been written as UTF-8 JSON) validates.
+    smallest payload, and ``report.findings()`` groups them by root cause.
+    ``cases`` are run first, before the boundary cases (``boundary=False``
+    leaves those out). ``validates``: True when the client validates every
+    constraint (``client_agrees`` judges them all); None reads
+    ``send.validates`` and otherwise decides per constraint: the client
+    validates one once it has cleanly refused a payload breaking it (an
+    object that could have been written as UTF-8 JSON, not refused for a
+    Python argument error). ``strict_nulls``: an explicit null left out, or
+    a null sent for a field not given, is a fidelity failure (by default the
+    same request for a nullable optional field; so is the documented default
+    for a field not given). ``cannot_express`` (or ``send.cannot_express``):
+    dotted fields the library has no way to send; reported once as a
+    capability gap, not as drops. ``call_timeout``: seconds one call may take
+    (a hang is a crash; three in a row stop the run).
     ``database`` (a directory, a redis:// URL, or a Hypothesis example
     database; default none) keeps the failures found, under
     ``failures/client-<version>/``, and replays them first next time.
@@ -102,7 +120,15 @@ def check_client(
         if unknown:
             raise ValueError(f"unknown client checks: {', '.join(unknown)}")
     settings = client_settings(
-        max_examples=max_examples, duration=duration, seed=seed, database=database, progress=progress, boundary=boundary
+        max_examples=max_examples,
+        duration=duration,
+        seed=seed,
+        database=database,
+        progress=progress,
+        boundary=boundary,
+        strict_nulls=strict_nulls,
+        cannot_express=cannot_express,
+        call_timeout=call_timeout,
     )
     if selected is not None:
         settings.checks = tuple(selected)

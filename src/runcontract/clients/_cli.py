@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +55,8 @@ class ClientFactory:
     timeout: float = 30.0
     in_process: bool = False
     validates: bool | None = None
+    strict_nulls: bool = False
+    cannot_express: tuple[str, ...] = ()
 
     def build(self) -> tuple[SendFn, str]:
         return client_from_options(
@@ -69,7 +71,15 @@ class ClientFactory:
         from ..runner import ClientSubject
 
         send, name = self.build()
-        return ClientSubject(send, contract, validates=self.validates, name=name)
+        return ClientSubject(
+            send,
+            contract,
+            validates=self.validates,
+            name=name,
+            strict_nulls=self.strict_nulls,
+            cannot_express=self.cannot_express,
+            call_timeout=self.timeout,
+        )
 
 
 def run_client_cli(
@@ -87,24 +97,39 @@ def run_client_cli(
     duration: float | None = None,
     workers: int = 1,
     progress: Callable[[Report], None] | None = None,
+    strict_nulls: bool = False,
+    cannot_express: Sequence[str] = (),
 ) -> Report:
     """``runcontract fuzz-client --sdk openai`` / ``--command '...'``: build the client, check it, return the Report.
 
     ``contract`` is a loaded Contract or a version name (``v1``/``v2``, with
     ``spec`` an optional OpenAPI document). ``database`` keeps and replays the
     client's failures; ``workers`` > 1 fuzzes in that many processes sharing it.
+    ``timeout`` is the seconds one call may take; ``strict_nulls`` and
+    ``cannot_express`` are :func:`check_client`'s.
     The CLI exits 1 when ``not report.ok``; :class:`UsageError` (exit 2) for bad options.
     """
-    factory = ClientFactory(sdk, command, timeout, in_process, validates)
+    factory = ClientFactory(sdk, command, timeout, in_process, validates, strict_nulls, tuple(cannot_express))
     send, name = factory.build()  # bad options fail here, once, before any worker starts
     if not isinstance(contract, Contract):
         contract = load_contract(spec, version=contract or "v2")
+    unknown = [f for f in cannot_express if f.split(".", 1)[0] not in contract.request_schema.get("properties", {})]
+    if unknown:
+        known = ", ".join(sorted(contract.request_schema.get("properties", {})))
+        raise UsageError(f"--cannot-express: {', '.join(unknown)} is not a field of the contract (fields: {known})")
     if workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     from ..runner import run_client, run_workers
 
     settings = client_settings(
-        max_examples=max_examples, duration=duration, seed=seed, database=database, progress=progress
+        max_examples=max_examples,
+        duration=duration,
+        seed=seed,
+        database=database,
+        progress=progress,
+        strict_nulls=strict_nulls,
+        cannot_express=cannot_express,
+        call_timeout=timeout,
     )
     if workers > 1:
         return run_workers(factory, contract, settings, workers=workers, target_name=name)

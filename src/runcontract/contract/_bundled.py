@@ -13,7 +13,7 @@ from typing import Any
 
 from ._schema import Schema, nullable
 
-__all__ = ["DEFAULTS", "ERROR_BODY", "REQUEST_V1", "REQUEST_V2", "run_schema"]
+__all__ = ["DEFAULTS", "ERROR_BODY", "IMPLIED_DEFAULTS", "REQUEST_V1", "REQUEST_V2", "run_schema"]
 
 # The defaults the published document declares inside CreateRunRequest, by property name
 # (tests/test_contract_loader.py reads them from ../shared/specs and compares).
@@ -25,6 +25,10 @@ DEFAULTS: dict[str, tuple[Any, ...]] = {
     "detail": ("auto",),
     "strict": (False,),
 }
+
+# Defaults the document says in words rather than with ``default:``. stream: "If `true`, returns
+# a stream of events ...": a run created without it does not stream, so ``false`` means the same.
+IMPLIED_DEFAULTS: dict[str, tuple[Any, ...]] = {"stream": (False,)}
 
 
 def _obj(required: list[str] | None = None, *, closed: bool = False, **properties: Any) -> Schema:

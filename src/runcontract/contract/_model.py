@@ -10,7 +10,7 @@ from typing import Any
 
 from .._errors import ContractError
 from .._options import VERSIONS
-from ._bundled import DEFAULTS, ERROR_BODY, REQUEST_V1, REQUEST_V2, run_schema
+from ._bundled import DEFAULTS, ERROR_BODY, IMPLIED_DEFAULTS, REQUEST_V1, REQUEST_V2, run_schema
 from ._catalogue import Catalogue, build_catalogue
 from ._openapi import enum_values_by_property, extract_create_run, read_document
 from ._overlays import DEFAULT_OVERLAYS, Overlay, apply_overlays
@@ -133,6 +133,7 @@ def load_contract(
         include = extracted.include_values
         defaults = extracted.defaults
         elsewhere = extracted.enums
+    defaults = {**IMPLIED_DEFAULTS, **defaults}
     other = enum_values_by_property(REQUEST_V1 if version == "v2" else REQUEST_V2)
     foreign = {
         name: tuple(dict.fromkeys([*other.get(name, ()), *elsewhere.get(name, ())])) for name in {*other, *elsewhere}

@@ -9,7 +9,9 @@ keeps what they sent.
 
 from .._core import BaseTarget, Exchange, Target, redact_headers
 from ._adapters import (
+    CANNOT_EXPRESS_EXIT,
     REJECTED_EXIT,
+    ClientCannotExpress,
     ClientCrashed,
     ClientRejected,
     InProcessClient,
@@ -22,14 +24,16 @@ from ._adapters import (
 )
 from ._asgi import ASGITarget
 from ._http import HTTPTarget, RateLimiter, default_rate, is_loopback, retry_after_seconds
-from ._recorder import LoopbackRecorder, answer_for, build_run
+from ._recorder import LoopbackRecorder, Responder, answer_for, build_run
 from ._targets import make_target
 from ._wire import encode_payload, parse_sse, quote_thread_id, request_headers, with_case_headers
 
 __all__ = [
+    "CANNOT_EXPRESS_EXIT",
     "REJECTED_EXIT",
     "ASGITarget",
     "BaseTarget",
+    "ClientCannotExpress",
     "ClientCrashed",
     "ClientRejected",
     "Exchange",
@@ -37,6 +41,7 @@ __all__ = [
     "InProcessClient",
     "LoopbackRecorder",
     "RateLimiter",
+    "Responder",
     "SendFn",
     "Target",
     "answer_for",

@@ -21,10 +21,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from .._core import Captured
-from ._recorder import answer_for
+from ._recorder import Responder
 
 __all__ = [
+    "CANNOT_EXPRESS_EXIT",
     "REJECTED_EXIT",
+    "ClientCannotExpress",
     "ClientCrashed",
     "ClientRejected",
     "InProcessClient",
@@ -38,6 +40,8 @@ __all__ = [
 
 REJECTED_EXIT = 3
 """The exit code with which a program under :func:`command` says it refused the payload cleanly."""
+CANNOT_EXPRESS_EXIT = 4
+"""The exit code with which a program under :func:`command` says its library cannot send the payload."""
 
 IN_PROCESS_BASE = "http://runcontract.invalid/v1"
 
@@ -56,6 +60,11 @@ class ClientCrashed(Exception):
     """Raised by an adapter when the client failed in some other way (a crash)."""
 
 
+class ClientCannotExpress(Exception):
+    """Raised by an adapter when its library has no way to send this payload (a value its language
+    cannot represent, an option it lacks): a capability gap, reported once, not a fidelity bug."""
+
+
 class InProcessClient:
     """A ``send`` callable that records its requests itself, so no loopback server is needed."""
 
@@ -64,6 +73,7 @@ class InProcessClient:
 
     def __init__(self, version: str = "v2") -> None:
         self.version = version
+        self.responder = Responder(version)
         self._lock = threading.Lock()
         self._captured: list[Captured] = []
 
@@ -74,7 +84,7 @@ class InProcessClient:
         """Record ``captured`` and return the answer the recorder would give."""
         with self._lock:
             self._captured.append(captured)
-        return answer_for(captured, self.version)
+        return self.responder.answer(captured)
 
     def take(self) -> list[Captured]:
         with self._lock:
@@ -290,6 +300,8 @@ class _Command:
             return
         if done.returncode == REJECTED_EXIT:
             raise ClientRejected(tail or f"exit {REJECTED_EXIT}")
+        if done.returncode == CANNOT_EXPRESS_EXIT:
+            raise ClientCannotExpress(tail or f"exit {CANNOT_EXPRESS_EXIT}")
         raise ClientCrashed(f"exit {done.returncode}: {tail}")
 
 
@@ -308,10 +320,16 @@ def command(
       request goes to ``$RUNCONTRACT_BASE_URL/threads/{thread_id}/runs``),
     - ``RUNCONTRACT_THREAD_ID``: the thread id (raw, not encoded),
     - ``RUNCONTRACT_API_KEY``: a dummy API key to authenticate with,
-    - the payload as JSON on standard input (ASCII, non-ASCII as ``\\u`` escapes),
+    - the payload as JSON on standard input (ASCII, non-ASCII as ``\\u`` escapes;
+      a non-finite number as the token ``NaN``, ``Infinity`` or ``-Infinity``,
+      which strict parsers such as ``JSON.parse`` refuse: the text is exact, so a
+      program may read it with a lossless parser),
 
     and answers with its exit code: 0 = sent, 3 (``REJECTED_EXIT``) = refused
-    the payload cleanly (say why on stderr); anything else, or running longer
+    the payload cleanly (say why on stderr), 4 (``CANNOT_EXPRESS_EXIT``) = the
+    library has no way to send it (a value the language cannot represent, such
+    as an integer above 2**53 in JavaScript: a capability gap, not a fidelity
+    bug); anything else, or running longer
     than ``timeout`` seconds, is a crash. ``cmd`` is a list of arguments or a
     string split like a shell would (no shell is run); ``env`` replaces the
     inherited environment.

@@ -75,6 +75,8 @@ def print_summary(report: Report, *, console: Any = None) -> None:
         f"{report.duration_s:.1f}s; {covered} constraints tried on both sides"
         + ("; [yellow]interrupted[/yellow]" if report.interrupted else "")
     )
+    for note in report.notes:
+        console.print(f"note: {escape(printable(note))}")
     for number, finding in enumerate(findings, start=1):
         head, detail = finding_head(finding).split("\n", 1)
         console.print(f"\n[bold]FINDING {number}[/bold] {escape(head)}")

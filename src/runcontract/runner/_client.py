@@ -9,17 +9,30 @@ Requests go to a loopback recorder on 127.0.0.1 (or, for an
 
 from __future__ import annotations
 
+import concurrent.futures
 import copy
 import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._core import Captured, Case, Exchange, Failure, Report, curl_line
-from ..checks import CLIENT_CHECKS, ClientContext, Outcome
+from ..checks import CLIENT_CHECKS, ClientContext, Outcome, Problem, argument_error, crash_site, request_prefix
 from ..contract import Contract
-from ..drivers import ClientCrashed, ClientRejected, InProcessClient, LoopbackRecorder, SendFn
+from ..drivers import (
+    ClientCannotExpress,
+    ClientCrashed,
+    ClientRejected,
+    InProcessClient,
+    LoopbackRecorder,
+    Responder,
+    SendFn,
+)
+from ._breaker import TargetDead
 from ._client_cases import at_cases, boundary_examples, case_strategy
 from ._subject import Evaluation
+
+# Calls in a row that did not return within the call timeout before the run stops (the client is stuck).
+_HANGS_TO_STOP = 3
 
 # What a Python client raises when it refuses a payload cleanly (anything else is a crash).
 DEFAULT_CLEAN_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError)
@@ -33,11 +46,17 @@ __all__ = ["ClientSubject"]
 class ClientSubject:
     """One client under test: where its requests go, and what its checks need to remember between cases.
 
-    ``validates``: whether the client claims to validate (``client_agrees``);
-    None reads ``send.validates`` and otherwise auto-detects after the plan: a
-    client that cleanly refused some invalid payload (an object that could have
-    been written as UTF-8 JSON) validates. Until then its ``client_agrees``
-    failures are held back. ``cases`` run first, before the boundary plan.
+    ``validates``: whether the client validates every constraint
+    (``client_agrees``); None reads ``send.validates`` and otherwise decides
+    per constraint: a client validates a constraint once it has refused some
+    payload that breaks it cleanly (an object that could have been written as
+    UTF-8 JSON; a Python argument error refuses that argument, nothing more).
+    Until then that constraint's ``client_agrees`` failures are held back.
+    ``cannot_express`` (and ``send.cannot_express``): dotted fields the library
+    has no way to send, a capability gap reported once instead of a drop.
+    ``strict_nulls``: null and absent differ. ``call_timeout``: seconds one call
+    may take (a hang is a crash; three in a row stop the run). ``cases`` run
+    first, before the boundary plan.
     """
 
     side = "client"
@@ -53,6 +72,9 @@ class ClientSubject:
         validates: bool | None = None,
         cases: Iterable[Case] = (),
         name: str | None = None,
+        cannot_express: Iterable[str] = (),
+        strict_nulls: bool = False,
+        call_timeout: float = 30.0,
     ) -> None:
         self.send = send
         self.contract = contract
@@ -68,19 +90,30 @@ class ClientSubject:
         self.validates = validates
         self.cases = list(cases)
         self.name = name or getattr(send, "__qualname__", None) or type(send).__name__
-        self.pending_agrees: list[Failure] = []
-        self.rejected_invalid = 0
+        self.cannot_express = frozenset(cannot_express) | frozenset(getattr(send, "cannot_express", None) or ())
+        self.strict_nulls = strict_nulls
+        self.call_timeout = call_timeout
+        # Per constraint: the client's clean refusals of payloads breaking it, and the
+        # client_agrees failures held back until it has shown that it validates it.
+        self.refusals: dict[str, int] = {}
+        self.pending_agrees: dict[str, list[Failure]] = {}
         self.crash_sites: dict[tuple[str, ...], tuple[str, str | None]] = {}
+        self.prefixes: dict[str, int] = {}
+        self._hangs = 0
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="runcontract-client")
         self._recorder: LoopbackRecorder | None = None
+        self.responder: Responder
         if isinstance(send, InProcessClient):
             self.base_url, self._take = send.base_url, send.take
-            send.version = contract.version
+            send.version = send.responder.version = contract.version
+            self.responder = send.responder
         else:
             prefix = contract.endpoint.path.split("/threads/", 1)[0]
             self._recorder = LoopbackRecorder(version=contract.version, prefix=prefix).start()
             self.base_url, self._take = self._recorder.base_url, self._recorder.take
-        prefix = contract.endpoint.path.split("/threads/", 1)[0]
-        self.origin = self.base_url[: len(self.base_url) - len(prefix)]
+            self.responder = self._recorder.responder
+        self.prefix = contract.endpoint.path.split("/threads/", 1)[0]
+        self.origin = self.base_url[: len(self.base_url) - len(self.prefix)]
 
     @property
     def shardable(self) -> bool:
@@ -104,22 +137,48 @@ class ClientSubject:
     # ------------------------------------------------------------ one example
 
     def _call(self, case: Case) -> tuple[Outcome, BaseException | None, list[Captured]]:
+        """Call ``send`` in a worker thread, so a client that never returns costs one timeout."""
+        if self._hangs >= _HANGS_TO_STOP:
+            raise TargetDead(f"the client did not return within {self.call_timeout:g}s {self._hangs} times in a row")
         self._take()
+        self.responder.created()
         outcome: Outcome = "sent"
         error: BaseException | None = None
+        future = self._pool.submit(self.send, self.base_url, case.thread_id, copy.deepcopy(case.payload))
         try:
-            self.send(self.base_url, case.thread_id, copy.deepcopy(case.payload))
+            future.result(timeout=self.call_timeout)
+            self._hangs = 0
+        except concurrent.futures.TimeoutError:
+            # The stuck thread is left behind (Python cannot stop it); later calls get a fresh one.
+            self._pool.shutdown(wait=False)
+            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="runcontract-client")
+            self._hangs += 1
+            outcome, error = "crashed", ClientCrashed(f"the call did not return within {self.call_timeout:g} s")
         except ClientRejected as exc:
             outcome, error = "rejected", exc
+        except ClientCannotExpress as exc:
+            outcome, error = "unsupported", exc
         except Exception as exc:
             outcome, error = ("rejected" if isinstance(exc, self.clean_errors) else "crashed"), exc
         return outcome, error, self._take()
 
     def evaluate(self, case: Case) -> Evaluation:
         outcome, error, requests = self._call(case)
+        threads = frozenset(self.responder.created())
         sent = [1]
-        if not case.valid and outcome == "rejected" and _representable(case.payload):
-            self.rejected_invalid += 1
+        if (
+            not case.valid
+            and case.constraint
+            and case.origin == "boundary"  # a minimal payload breaking one constraint: refused for that one
+            and outcome == "rejected"
+            and _representable(case.payload)
+            and not argument_error(error)
+        ):
+            self.refusals[case.constraint] = self.refusals.get(case.constraint, 0) + 1
+        for captured in requests:
+            prefix = request_prefix(captured)
+            if captured.method == "POST" and captured.raw_path.endswith("/runs") and prefix != self.prefix:
+                self.prefixes[prefix] = self.prefixes.get(prefix, 0) + 1
         found: list[str | None] = []
 
         def culprit() -> str | None:
@@ -138,14 +197,17 @@ class ClientSubject:
             error=error,
             validates=self.validates is not False,  # undecided: judged as if it validates, kept pending
             culprit=culprit,
+            strict_nulls=self.strict_nulls,
+            cannot_express=self.cannot_express,
+            threads=threads,
         )
-        request = requests[0] if requests else None
+        request = _run_request(requests)
         failures = []
         for name, check in self._checks.items():
             problem = check(ctx)
             if problem is not None:
-                failures.append(self._failure(case, name, problem.constraint, problem.message, request))
-        site = _crash_site(error) if outcome == "crashed" else None
+                failures.append(self._failure(case, name, problem, request))
+        site = crash_site(error) if outcome == "crashed" else None
         return Evaluation(failures, outcome, requests=sent[0], crash_site=site)
 
     def _culprit(self, case: Case, sent: list[int]) -> str | None:
@@ -163,9 +225,7 @@ class ClientSubject:
                 return str(name)
         return None
 
-    def _failure(
-        self, case: Case, check: str, constraint: str | None, message: str, request: Captured | None
-    ) -> Failure:
+    def _failure(self, case: Case, check: str, problem: Problem, request: Captured | None) -> Failure:
         if request is not None:
             exchange = Exchange(
                 method=request.method,
@@ -178,8 +238,10 @@ class ClientSubject:
             exchange = _canonical(self.contract, self.base_url, case)
         return Failure(
             check=check,
-            constraint=constraint,
-            message=message,
+            constraint=problem.constraint,
+            message=problem.message,
+            cause=problem.cause or "",
+            label=case.label,
             payload=case.payload,
             thread_id=case.thread_id,
             status=200 if request is not None else 0,
@@ -205,11 +267,17 @@ class ClientSubject:
 
     def admit(self, case: Case, evaluation: Evaluation, report: Report) -> list[Failure]:
         kept: list[Failure] = []
+        if case.constraint and self.refusals.get(case.constraint):
+            # The client has now shown it validates this constraint: what it let through before counts.
+            kept.extend(self.pending_agrees.pop(case.constraint, ()))
         for failure in evaluation.failures:
             check = failure.check
-            if check == "client_agrees" and self.validates is None:
-                self.pending_agrees.append(failure)
-                continue
+            if check == "client_agrees" and self.validates is None and case.origin != "replay":
+                # A saved failure was judged when it was found; a fresh one waits for a refusal.
+                if not self.refusals.get(failure.constraint or ""):
+                    failure.request = failure.request or report.requests
+                    self.pending_agrees.setdefault(failure.constraint or "", []).append(failure)
+                    continue
             if (
                 case.origin != "boundary"
                 and check == "client_accepts_valid"
@@ -225,19 +293,21 @@ class ClientSubject:
         return kept
 
     def after_plan(self) -> list[Failure]:
-        """Auto-detect: a client that refused some invalid payload cleanly claims to validate."""
-        released: list[Failure] = []
-        if self.validates is None:
-            self.validates = self.rejected_invalid > 0
-            if self.validates:
-                released = list(self.pending_agrees)
-            self.pending_agrees.clear()
-        return released
+        """Nothing to release: ``client_agrees`` failures are released per constraint as refusals show up."""
+        return []
+
+    def notes(self) -> list[str]:
+        """What a reader should know that is not a failure: create-run requests under another path prefix."""
+        return [
+            f"create-run requests arrived under {prefix!r} ({count}), not {self.prefix!r}: accepted"
+            for prefix, count in sorted(self.prefixes.items())
+        ]
 
     def probe(self, case: Case) -> Exchange:
         raise NotImplementedError("a client's answers come from our own recorder: there is nothing to probe")
 
     def close(self) -> None:
+        self._pool.shutdown(wait=False)
         if self._recorder is not None:
             self._recorder.stop()
             self._recorder = None
@@ -258,17 +328,11 @@ def _representable(payload: Any) -> bool:
     return True
 
 
-def _crash_site(error: BaseException | None) -> tuple[str, ...] | None:
-    """Where a crash happened (exception type and innermost frame), to tell one crash bug from another."""
-    if error is None or isinstance(error, ClientCrashed):
-        return None  # a program's crash: its stderr, not our frames, says where
-    tb = error.__traceback__
-    last = None
-    while tb is not None:
-        last, tb = tb, tb.tb_next
-    if last is None:
-        return (type(error).__name__,)
-    return (type(error).__name__, last.tb_frame.f_code.co_filename, str(last.tb_lineno))
+def _run_request(requests: list[Captured]) -> Captured | None:
+    """The create-run request among a call's requests (for the failure's curl line)."""
+    runs = [r for r in requests if r.method == "POST" and r.raw_path.endswith("/runs")]
+    chosen = runs or requests
+    return chosen[0] if chosen else None
 
 
 def _canonical(contract: Contract, base_url: str, case: Case) -> Exchange:

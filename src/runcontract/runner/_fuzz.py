@@ -115,6 +115,10 @@ class FuzzSettings:
     # The probe classes sent after the boundary plan (``runcontract.strategies.PROBE_CLASSES``);
     # None: all of them, (): none.
     probes: Sequence[str] | None = None
+    # Clients: null and absent differ; fields the library cannot express; seconds one call may take.
+    strict_nulls: bool = False
+    cannot_express: Sequence[str] = ()
+    call_timeout: float = 30.0
 
     def __post_init__(self) -> None:
         if self.side not in SIDES:
@@ -415,6 +419,7 @@ def run_subject(subject: Subject, contract: Contract, settings: FuzzSettings | N
             loop.run_random()
         finally:
             loop.db.close()
+            report.notes = subject.notes()
     return report
 
 
@@ -438,7 +443,15 @@ def run_endpoint(
 def _client(send: SendFn, contract: Contract, settings: FuzzSettings, options: dict[str, Any]) -> Subject:
     from ._client import ClientSubject
 
-    return ClientSubject(send, contract, checks=settings.checks, **options)
+    return ClientSubject(
+        send,
+        contract,
+        checks=settings.checks,
+        strict_nulls=settings.strict_nulls,
+        cannot_express=settings.cannot_express,
+        call_timeout=settings.call_timeout,
+        **options,
+    )
 
 
 def run_client(

@@ -97,6 +97,10 @@ class Subject(Protocol):
         """Called once the plan has run: failures held back until then that now count."""
         ...
 
+    def notes(self) -> list[str]:
+        """What a reader should know about the run that is not a failure."""
+        ...
+
     def probe(self, case: Case) -> Exchange:
         """Send ``case`` unjudged (the circuit breaker's probe; only subjects that return exchanges)."""
         ...
@@ -218,6 +222,9 @@ class EndpointSubject:
             if b.side == "at" and set(b.payload) <= fields and len(b.payload) >= 2 and b.payload != combined.payload
         ]
         return with_registered_ids(singles, contract=self.contract)
+
+    def notes(self) -> list[str]:
+        return []
 
     def after_plan(self) -> list[Failure]:
         return []

@@ -249,6 +249,7 @@ def merge_reports(
         merged.requests += report.requests
         merged.interrupted = merged.interrupted or report.interrupted
         merged.aborted = merged.aborted or report.aborted
+        merged.notes.extend(n for n in report.notes if n not in merged.notes)
         for failure in report.failures:
             merged.add(failure)
         for cid, cov in report.coverage.items():
