@@ -165,6 +165,31 @@ def _build_parser() -> argparse.ArgumentParser:
         "a directory or redis://host:port/N ('' to disable)",
     )
 
+    compare = sub.add_parser(
+        "compare-clients",
+        help="one payload stream through several clients: a matrix of field by client (a report, not a verdict)",
+        epilog="exit codes: 0 the comparison ran (whatever it shows); 2 usage error",
+    )
+    _contract_args(compare)
+    compare.add_argument("--sdk", action="append", default=[], choices=("openai",), help="the installed openai SDK")
+    compare.add_argument(
+        "--command", dest="command_line", action="append", default=[], help="a program, as fuzz-client --command"
+    )
+    compare.add_argument(
+        "--python", action="append", default=[], metavar="MODULE:CALLABLE", help="a send(base_url, thread_id, payload)"
+    )
+    compare.add_argument(
+        "--max-examples", type=_positive_int, default=50, help="random payloads after the plan (default 50)"
+    )
+    compare.add_argument("--seed", type=int, default=0, help="seed of the random payloads (default 0)")
+    compare.add_argument(
+        "--no-boundary", action="store_true", help="only the random payloads, not the boundary plan before them"
+    )
+    compare.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds one call may take")
+    compare.add_argument("--strict-nulls", action="store_true", help="null and absent differ (as fuzz-client)")
+    compare.add_argument("--json", dest="json_out", metavar="PATH", help="write the matrix as JSON")
+    compare.add_argument("--html", dest="html_out", metavar="PATH", help="write the matrix as an HTML page")
+
     serve = sub.add_parser("serve", help="run the reference server")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=_positive_int, default=8000)
@@ -346,6 +371,33 @@ def _fuzz_client(args: argparse.Namespace) -> int:
             cannot_express=[f.strip() for f in args.cannot_express.split(",") if f.strip()],
         )
     return _finish(report, args, contract)
+
+
+def _compare_clients(args: argparse.Namespace) -> int:
+    from ._core import atomic_write
+    from .clients import clients_from_options
+    from .contract import load_contract
+    from .report import comparison_html, print_comparison
+    from .runner import compare_clients
+
+    clients = clients_from_options(sdks=args.sdk, commands=args.command_line, pythons=args.python, timeout=args.timeout)
+    contract = load_contract(args.spec, version=args.contract)
+    comparison = compare_clients(
+        clients,
+        contract,
+        max_examples=args.max_examples,
+        seed=args.seed,
+        boundary=not args.no_boundary,
+        call_timeout=args.timeout,
+        strict_nulls=args.strict_nulls,
+    )
+    data = comparison.to_dict()
+    print_comparison(data)
+    if args.json_out:
+        atomic_write(args.json_out, comparison.to_json())
+    if args.html_out:
+        atomic_write(args.html_out, comparison_html(data))
+    return EXIT_OK
 
 
 def _catalogue(args: argparse.Namespace) -> int:
@@ -650,6 +702,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _replay(args)
         if args.command == "fuzz-client":
             return _fuzz_client(args)
+        if args.command == "compare-clients":
+            return _compare_clients(args)
         if args.command == "serve":
             return _serve(args)
         raise UsageError(f"unknown command {args.command!r}")

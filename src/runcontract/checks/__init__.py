@@ -9,7 +9,9 @@ from ._client import (
     Outcome,
     argument_error,
     crash_site,
+    fidelity_difference,
     request_prefix,
+    sent_payload,
     wire_problems,
 )
 from ._endpoint import DEFAULT_CHECKS, ECHOED, ENDPOINT_CHECKS
@@ -28,6 +30,8 @@ __all__ = [
     "Problem",
     "argument_error",
     "crash_site",
+    "fidelity_difference",
     "request_prefix",
+    "sent_payload",
     "wire_problems",
 ]

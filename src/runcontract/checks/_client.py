@@ -35,6 +35,7 @@ __all__ = [
     "field_path",
     "first_difference",
     "request_prefix",
+    "sent_payload",
     "serialization_fidelity",
     "wire_format",
     "wire_problems",
@@ -205,6 +206,8 @@ def _diff(
             return pointer, f"{where}: sent {_short(sent)}, received {_short(got)}", _changed(sent, got)
         return None
     if isinstance(sent, int):
+        if rules is not _EXACT and isinstance(got, float) and got == sent and node and _branches(node, "number"):
+            return None  # a number field: 1 and 1.0 are the same JSON number
         if not isinstance(got, int):
             return pointer, f"{where}: integer {_short(sent)} arrived as {_short(got)}", _changed(sent, got)
         if sent != got:
@@ -508,6 +511,17 @@ def _misencoded(body: bytes, sent: Any) -> str | None:
         if first_difference(_through(sent, encoding), got) is None:
             return encoding
     return None
+
+
+def sent_payload(requests: list[Captured]) -> tuple[bool, Any]:
+    """The body of the create-run request among ``requests``, parsed strictly: (True, value), or
+    (False, None) when none arrived or its body is not UTF-8 JSON."""
+    runs = [r for r in requests if _is_run_request(r)]
+    chosen = runs or [r for r in requests if r.method == "POST"] or requests
+    if not chosen:
+        return False, None
+    got, problem = _json_problem(chosen[0].body)
+    return (problem is None and (got is not None or chosen[0].body.strip() == b"null")), got
 
 
 def serialization_fidelity(ctx: ClientContext) -> Problem | None:

@@ -22,7 +22,7 @@ from ..drivers import (
 )
 from ..runner import probe_cases
 from ._check import DEFAULT_CLEAN_ERRORS, check_client
-from ._cli import SDKS, ClientFactory, client_from_options, run_client_cli
+from ._cli import SDKS, ClientFactory, client_from_options, clients_from_options, python_client, run_client_cli
 
 __all__ = [
     "CANNOT_EXPRESS_EXIT",
@@ -38,11 +38,13 @@ __all__ = [
     "SendFn",
     "check_client",
     "client_from_options",
+    "clients_from_options",
     "command",
     "httpx2_client",
     "httpx_client",
     "openai_sdk",
     "probe_cases",
+    "python_client",
     "run_client_cli",
     "sdk_major",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import UsageError
 from ..contract import Contract, load_contract
@@ -15,7 +15,7 @@ from ._check import client_settings
 if TYPE_CHECKING:
     from ..runner import DatabaseSpec
 
-__all__ = ["SDKS", "ClientFactory", "client_from_options", "run_client_cli"]
+__all__ = ["SDKS", "ClientFactory", "client_from_options", "clients_from_options", "python_client", "run_client_cli"]
 
 SDKS = ("openai",)
 
@@ -134,3 +134,46 @@ def run_client_cli(
     if workers > 1:
         return run_workers(factory, contract, settings, workers=workers, target_name=name)
     return run_client(send, contract, settings, name=name, validates=validates)
+
+
+def python_client(spec: str) -> SendFn:
+    """``pkg.module:send`` -> that callable (the current directory is importable, as for ``python -m``)."""
+    import importlib
+    import os
+    import sys
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise UsageError(f"--python {spec!r}: expected MODULE:CALLABLE (such as mywrapper.adapters:send)")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import-time failure of the user's module is a usage error, in one line
+        raise UsageError(f"--python {spec!r}: cannot import {module_name!r} ({type(exc).__name__}: {exc})") from exc
+    send: Any = module
+    for part in attr.split("."):
+        send = getattr(send, part, None)
+        if send is None:
+            raise UsageError(f"--python {spec!r}: {module_name!r} has no {attr!r}")
+    if not callable(send):
+        raise UsageError(f"--python {spec!r}: {attr!r} is not callable")
+    return cast(SendFn, send)
+
+
+def clients_from_options(
+    *, sdks: Sequence[str] = (), commands: Sequence[str] = (), pythons: Sequence[str] = (), timeout: float = 30.0
+) -> dict[str, SendFn]:
+    """``compare-clients``: every ``--sdk``, ``--command`` and ``--python`` given, by display name, in that order."""
+    out: dict[str, SendFn] = {}
+    for sdk in sdks:
+        send, name = client_from_options(sdk=sdk, command_line=None, timeout=timeout)
+        out[name] = send
+    for line in commands:
+        send, name = client_from_options(sdk=None, command_line=line, timeout=timeout)
+        out[name] = send
+    for spec in pythons:
+        out[f"python:{spec}"] = python_client(spec)
+    if not out:
+        raise UsageError("compare-clients: give at least one --sdk, --command or --python")
+    return out

@@ -26,9 +26,18 @@ DEFAULTS: dict[str, tuple[Any, ...]] = {
     "strict": (False,),
 }
 
-# Defaults the document says in words rather than with ``default:``. stream: "If `true`, returns
-# a stream of events ...": a run created without it does not stream, so ``false`` means the same.
-IMPLIED_DEFAULTS: dict[str, tuple[Any, ...]] = {"stream": (False,)}
+# Defaults the document says in words rather than with ``default:``, so a request that spells one
+# out for a field not given means the same. stream: "If `true`, returns a stream of events ...": a
+# run created without it does not stream. tool_choice and response_format: "`auto` is the default
+# value"; truncation_strategy: "The default is `auto`". metadata: the service's objects carry
+# ``{}`` when none was given, so an empty map and no map are the same request.
+IMPLIED_DEFAULTS: dict[str, tuple[Any, ...]] = {
+    "stream": (False,),
+    "metadata": ({},),
+    "tool_choice": ("auto",),
+    "response_format": ("auto",),
+    "truncation_strategy": ({"type": "auto"}, {"type": "auto", "last_messages": None}),
+}
 
 
 def _obj(required: list[str] | None = None, *, closed: bool = False, **properties: Any) -> Schema:

@@ -7,7 +7,7 @@ Everything printed goes through :func:`printable`: UTF-8 output cannot carry lon
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ._write import printable
@@ -15,7 +15,7 @@ from ._write import printable
 if TYPE_CHECKING:
     from .._core import Failure, Finding, Report
 
-__all__ = ["Progress", "failure_lines", "finding_head", "print_replay", "print_summary"]
+__all__ = ["Progress", "failure_lines", "finding_head", "print_comparison", "print_replay", "print_summary"]
 
 
 def failure_lines(failure: Failure, *, payload: int = 600, response: int = 300, curl: int = 2000) -> list[str]:
@@ -90,6 +90,42 @@ def print_summary(report: Report, *, console: Any = None) -> None:
     else:
         verdict = f"[red]{len(findings)} finding(s), {len(report.failures)} disagreement(s)[/red]"
     console.print(f"\n{verdict}")
+
+
+def print_comparison(data: Mapping[str, Any], *, console: Any = None) -> None:
+    """``compare-clients``: one row per field, one column per client (worst status and its count), the verdict.
+
+    Columns are numbered (the legend names each client) so the verdict can name them briefly.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = console or _console()
+    clients = list(data.get("clients", ()))
+    table = Table(title=f"clients side by side: {data.get('cases', 0)} payloads, contract {data.get('contract', '')}")
+    table.add_column("field")
+    for number in range(1, len(clients) + 1):
+        table.add_column(f"[{number}]")
+    table.add_column("verdict")
+    for row in data.get("rows", ()):
+        cells, wrong = [], []
+        for number, client in enumerate(clients, start=1):
+            cell = row["cells"].get(client, {})
+            status = str(cell.get("status", ""))
+            counts = cell.get("counts", {})
+            total = sum(counts.values())
+            good = status in ("exact", "sent", "not sent")
+            text = status if good else f"{status} {counts.get(status, 0)}/{total}"
+            if cell.get("invalid_refused"):
+                text += f" (refuses {cell['invalid_refused']}/{cell['invalid_refused'] + cell['invalid_sent']} bad)"
+            cells.append(f"[green]{escape(text)}[/green]" if good else f"[red]{escape(text)}[/red]")
+            if not good:
+                wrong.append(f"[{number}] {status}")
+        verdict = "[green]agree[/green]" if not wrong else escape("differ: " + ", ".join(wrong))
+        table.add_row(escape(row["field"]), *cells, verdict)
+    console.print(table)
+    for number, client in enumerate(clients, start=1):
+        console.print(f"[{number}] {escape(printable(client))}", markup=False)
 
 
 def print_replay(outcomes: Sequence[Any], *, console: Any = None) -> None:

@@ -4,6 +4,7 @@ from .._core import Target
 from ._breaker import DEAD_TARGET
 from ._client import DEFAULT_CLEAN_ERRORS, ClientSubject
 from ._client_cases import probe_cases
+from ._compare import CALL, STATUSES, Comparison, compare_clients
 from ._database import DatabaseSpec, is_redis_url, open_database, redact_url
 from ._fuzz import (
     FuzzSettings,
@@ -21,10 +22,13 @@ from ._subject import EndpointSubject, Evaluation, Subject
 from ._workers import AppTargetFactory, HTTPTargetFactory, TargetFactory, WorkerCrashed, merge_reports, run_workers
 
 __all__ = [
+    "CALL",
     "DEAD_TARGET",
     "DEFAULT_CLEAN_ERRORS",
+    "STATUSES",
     "AppTargetFactory",
     "ClientSubject",
+    "Comparison",
     "DatabaseSpec",
     "EndpointSubject",
     "Evaluation",
@@ -36,6 +40,7 @@ __all__ = [
     "Target",
     "TargetFactory",
     "WorkerCrashed",
+    "compare_clients",
     "failure_dir",
     "is_redis_url",
     "load_failure_files",

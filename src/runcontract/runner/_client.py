@@ -162,6 +162,12 @@ class ClientSubject:
             outcome, error = ("rejected" if isinstance(exc, self.clean_errors) else "crashed"), exc
         return outcome, error, self._take()
 
+    def call(self, case: Case) -> tuple[Outcome, list[Captured]]:
+        """Give ``case`` to the client unjudged: how the call ended and what arrived (``compare_clients``)."""
+        outcome, _error, requests = self._call(case)
+        self.responder.created()
+        return outcome, requests
+
     def evaluate(self, case: Case) -> Evaluation:
         outcome, error, requests = self._call(case)
         threads = frozenset(self.responder.created())
