@@ -36,7 +36,7 @@ def test_the_matrix_tells_each_client_s_defect_apart():
     assert table["tool_choice"]["cells"]["truthy"]["status"] == "exact"
     assert table["temperature"]["cells"]["truthy"]["status"] == "dropped"
     assert table["instructions"]["cells"]["allowlist"]["status"] == "exact"
-    assert table["model"]["verdict"] == "agree"
+    assert table["metadata"]["verdict"] == "agree"
     assert (
         table["temperature"]["verdict"].startswith("differ: ")
         and "allowlist dropped" in table["temperature"]["verdict"]

@@ -29,6 +29,7 @@ from ..drivers import (
 )
 from ._breaker import TargetDead
 from ._client_cases import at_cases, boundary_examples, case_strategy
+from ._memory import REPLAY_VALIDATED
 from ._subject import Evaluation
 
 # Calls in a row that did not return within the call timeout before the run stops (the client is stuck).
@@ -278,7 +279,7 @@ class ClientSubject:
             kept.extend(self.pending_agrees.pop(case.constraint, ()))
         for failure in evaluation.failures:
             check = failure.check
-            if check == "client_agrees" and self.validates is None and case.origin != "replay":
+            if check == "client_agrees" and self.validates is None and case.label != REPLAY_VALIDATED:
                 # A saved failure was judged when it was found; a fresh one waits for a refusal.
                 if not self.refusals.get(failure.constraint or ""):
                     failure.request = failure.request or report.requests

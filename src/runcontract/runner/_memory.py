@@ -18,7 +18,7 @@ from typing import Any
 from .._core import Case, Failure
 from ..contract import Contract
 
-__all__ = ["SIDES", "FailureStore", "case_for", "failure_dir", "failures_name", "load_failure_files", "replay_key"]
+__all__ = ["REPLAY_VALIDATED", "SIDES", "FailureStore", "case_for", "failure_dir", "failures_name", "load_failure_files", "replay_key"]
 
 # What a run drives: an endpoint (a server) or a client serializer. Their failures are kept apart.
 SIDES = ("endpoint", "client")
@@ -95,6 +95,9 @@ def replay_key(failure: Failure) -> str:
     return json.dumps([failure.thread_id, failure.payload], sort_keys=True, default=str)
 
 
+REPLAY_VALIDATED = "replay-validated"
+
+
 def case_for(failure: Failure, contract: Contract) -> Case:
     """The Case that repeats ``failure``'s request; its verdict comes from ``contract``, not from the file."""
     extras: dict[str, Any] = {"body": failure.raw_body, "headers": failure.header_changes, "query": failure.query}
@@ -104,9 +107,10 @@ def case_for(failure: Failure, contract: Contract) -> Case:
         return Case(failure.payload, failure.thread_id, expected, failure.constraint, failure.label, "replay", **extras)
     violations = contract.validate(failure.payload)
     if violations:
-        return Case(
-            failure.payload, failure.thread_id, "invalid", violations[0].constraint, "replay", "replay", **extras
-        )
+        # A client_agrees failure was judged when found (the client had shown it validates that
+        # constraint): its label says so, since one replayed request cannot show it again.
+        label = REPLAY_VALIDATED if failure.check == "client_agrees" else "replay"
+        return Case(failure.payload, failure.thread_id, "invalid", violations[0].constraint, label, "replay", **extras)
     # A valid payload's constraint is the limit it sat at: keep it so the
     # replayed failure is reported under the same key.
     return Case(failure.payload, failure.thread_id, "valid", failure.constraint, "replay", "replay", **extras)
