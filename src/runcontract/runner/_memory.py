@@ -18,7 +18,16 @@ from typing import Any
 from .._core import Case, Failure
 from ..contract import Contract
 
-__all__ = ["REPLAY_VALIDATED", "SIDES", "FailureStore", "case_for", "failure_dir", "failures_name", "load_failure_files", "replay_key"]
+__all__ = [
+    "REPLAY_VALIDATED",
+    "SIDES",
+    "FailureStore",
+    "case_for",
+    "failure_dir",
+    "failures_name",
+    "load_failure_files",
+    "replay_key",
+]
 
 # What a run drives: an endpoint (a server) or a client serializer. Their failures are kept apart.
 SIDES = ("endpoint", "client")
