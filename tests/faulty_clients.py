@@ -269,7 +269,7 @@ def hangs_on_stream(base_url: str, thread_id: str, payload: Any) -> None:
     if isinstance(payload, dict) and payload.get("stream") is True:
         import threading
 
-        threading.Event().wait(2.0)  # bounded here so the test suite never leaks a thread for long
+        threading.Event().wait(4.0)  # bounded here so the test suite never leaks a thread for long
         return
     faithful(base_url, thread_id, payload)
 

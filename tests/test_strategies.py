@@ -183,8 +183,10 @@ def test_retrieval_is_valid_under_v1():
 
 
 def test_invalid_shrinks_to_one_overlong_key():
+    # Narrowed to metadata's constraints: over all 119 the search for a long key depends on which
+    # modules the worker imported (Hypothesis mixes constants from loaded source into generation).
     case = minimal(
-        invalid_requests(),
+        invalid_requests(constraints=["metadata.*"]),
         lambda c: (
             isinstance(c.payload, dict)
             and isinstance(c.payload.get("metadata"), dict)
