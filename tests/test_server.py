@@ -294,6 +294,26 @@ def test_background_server_over_loopback() -> None:
         pass
 
 
+def test_quiet_background_server_keeps_asyncio_warnings_of_its_thread_off_stderr() -> None:
+    # asyncio warns "socket.send() raised exception." when a client left mid-answer (Ctrl-C during fuzz).
+    import logging
+
+    def record(thread_name: str, level: int = logging.WARNING) -> logging.LogRecord:
+        made = logging.LogRecord("asyncio", level, __file__, 1, "socket.send() raised exception.", None, None)
+        made.threadName = thread_name
+        return made
+
+    asyncio_logger = logging.getLogger("asyncio")
+    with BackgroundServer(log_level="critical") as server:
+        own = server._thread.name
+        assert not asyncio_logger.filter(record(own))
+        assert asyncio_logger.filter(record(own, logging.CRITICAL))
+        assert asyncio_logger.filter(record("MainThread"))
+    assert asyncio_logger.filter(record(own))
+    with BackgroundServer(log_level="warning") as server:
+        assert asyncio_logger.filter(record(server._thread.name))
+
+
 def test_background_server_decodes_like_the_asgi_path() -> None:
     headers = {**V2.endpoint.headers, "Authorization": "Bearer k"}
     with BackgroundServer(version="v1") as server, httpx.Client(base_url=server.base_url) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -14,6 +15,23 @@ from ..contract import Contract
 from ._app import create_app
 
 __all__ = ["BackgroundServer", "serve"]
+
+
+class _QuietThread(logging.Filter):
+    """Drop asyncio's records from one server thread.
+
+    asyncio logs "socket.send() raised exception." once a transport has been
+    written to after its peer left (a client interrupted mid-run); with no
+    handler configured that reaches stderr through logging's last resort.
+    uvicorn's ``log_level`` does not cover the ``asyncio`` logger.
+    """
+
+    def __init__(self, thread_name: str) -> None:
+        super().__init__()
+        self.thread_name = thread_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != self.thread_name or record.levelno >= logging.CRITICAL
 
 
 def serve(
@@ -64,6 +82,10 @@ class BackgroundServer:
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"runcontract-server-{self.port}", daemon=True)
         self._failure: BaseException | None = None
+        self._quiet: _QuietThread | None = None
+        level = logging.getLevelName(log_level.upper())  # an int for a level's name
+        if isinstance(level, int) and level > logging.WARNING:
+            self._quiet = _QuietThread(self._thread.name)
 
     @property
     def base_url(self) -> str:
@@ -76,6 +98,8 @@ class BackgroundServer:
             self._failure = exc
 
     def start(self) -> BackgroundServer:
+        if self._quiet is not None:
+            logging.getLogger("asyncio").addFilter(self._quiet)
         self._thread.start()
         deadline = time.monotonic() + self.startup_timeout
         while not self._server.started:
@@ -95,6 +119,8 @@ class BackgroundServer:
                 self._server.force_exit = True
                 self._thread.join(timeout)
         self._sock.close()
+        if self._quiet is not None:
+            logging.getLogger("asyncio").removeFilter(self._quiet)
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
