@@ -22,31 +22,11 @@ from runcontract.strategies import (
     valid_requests,
 )
 from runcontract.strategies._coverage import limits_reached
+from runcontract.strategies._rules import LABELS
 from support.strategies import assert_all_examples, draw_many, find_any, minimal
 
 V2 = load_contract()
 V1 = load_contract(version="v1")
-LABELS = {
-    "wrong-type",
-    "null-not-nullable",
-    "missing-required",
-    "unknown-property",
-    "unknown-tag",
-    "enum-near-miss",
-    "unknown-value",
-    "out-of-range",
-    "too-long",
-    "too-short",
-    "pattern-mismatch",
-    "bad-format",
-    "too-many-items",
-    "too-few-items",
-    "duplicate-items",
-    "too-many-properties",
-    "too-few-properties",
-    "lone-surrogate",
-    "non-finite",
-}
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -407,3 +387,13 @@ def test_rule_table_labels(cid, value, label):
     from runcontract.strategies._rules import label_for
 
     assert label_for(V2.catalogue[cid], value) == label
+
+
+@pytest.mark.parametrize("contract", [V2, V1], ids=["v2", "v1"])
+def test_every_rule_labels_with_a_known_violation_class(contract):
+    from runcontract.strategies._rules import label_for, near_misses
+
+    for c in contract.catalogue:
+        members = list(c.limit) if isinstance(c.limit, list) else []
+        for value in (None, 1, 1.5, "x", [], {}, *near_misses(members)[:2]):
+            assert label_for(c, value) in LABELS, (c.id, value)

@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from .._core import Case
 from .._errors import UsageError
 from ..contract import Contract, load_contract, walk_fields
-from ._build import Builder, Strategy
+from ._build import Builder
 from ._registry import THREAD_ID, FieldRegistry, check_strategy, current_registry
+from ._rules import Strategy
 from ._values import choice, thread_ids
 
 __all__ = ["compiled", "invalid_requests", "requests", "resolve_contract", "valid_requests"]

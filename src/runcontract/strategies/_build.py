@@ -9,9 +9,11 @@ contract and drawn with as few Hypothesis draws as possible, since Hypothesis's
 per-draw cost, not this code, is what limits the rate. Nodes using keywords
 the walker does not know fall back to hypothesis-jsonschema for that node only.
 
-Invalid payloads are built per catalogued constraint: a valid payload around
-one violating value placed where the constraint's schema path points (the
-*leaf*), then checked with the validator so it breaks exactly that constraint.
+Invalid payloads are built per catalogued constraint by its rule (``_rules``):
+a valid payload around one violating value placed where the constraint's
+schema path points (the *leaf*; ``_walk.embed`` with this builder's
+containers), then checked with the validator so it breaks exactly that
+constraint.
 
 How they shrink: optional properties are dropped, union choices move to the
 first (simplest) branch, lists and maps lose elements, strings become runs of
@@ -23,49 +25,27 @@ still shows it: ``{"assistant_id": "", "metadata": {"aaa...a" (65): ""}}``.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from hypothesis import strategies as st
 
 from .._errors import ContractError
-from ..contract import (
-    JSON_NUMBER,
-    NULL,
-    UNICODE,
-    UNION_TAG,
-    UNION_TAG_REQUIRED,
-    UNION_TYPE,
-    Constraint,
-    Contract,
-    Schema,
-    SchemaPath,
-    discriminator,
-    number_fields,
-    type_matches,
-    union_branches,
-)
-from ._boundary import _CLASS_RE, _class_chars
-from ._rules import label_for, near_misses
+from ..contract import NULL, Constraint, Contract, Schema, SchemaPath, union_branches
+from ._minimal import CLASS_RE, class_members
+from ._rules import Labelled, Strategy, json_key, label_for, near_misses, rule_for
 from ._values import (
-    ID_CHARS,
     choice,
     eager,
-    free_text,
     free_text_choices,
     json_objects,
     json_schema_objects,
     json_values,
     padded,
-    step_down,
-    step_up,
     uris,
 )
+from ._walk import embed, field_path, join
 
 __all__ = ["Builder", "Labelled", "label_for", "near_misses"]
-
-Strategy = st.SearchStrategy[Any]
-Labelled = tuple[str, Strategy]
 
 _SUPPORTED = frozenset(
     {
@@ -97,56 +77,12 @@ _KNOWN_FORMATS = frozenset({"uri"})
 # Free-form objects under these names are JSON Schemas (function parameters, response schemas).
 _SCHEMA_FIELDS = frozenset({"parameters", "schema"})
 _RANK = {"null": 0, "boolean": 1, "integer": 2, "number": 2, "string": 3, "array": 4, "object": 5}
-# Wire-level value classes a reader confuses: numbers and booleans as strings, and so on.
-_LOOKALIKES = ["1", "0.5", "true", "null", "", "[]", "{}"]
-
-
-def _join(fp: str, name: str) -> str:
-    return f"{fp}.{name}" if fp else name
-
-
-def _at(schema: Any, path: SchemaPath) -> Any:
-    for step in path:
-        schema = schema[step]
-    return schema
 
 
 def _rank(branch: Schema) -> int:
     if "enum" in branch:
         return 2
     return _RANK.get(str(branch.get("type")), 6)
-
-
-def _json_key(value: Any) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True)
-
-
-def _wrong_types(allowed: Any) -> list[Labelled]:
-    """Values of every JSON type ``allowed`` does not include; null separately."""
-    small = json_values(max_leaves=3)
-    kinds: list[tuple[str, Strategy]] = [
-        ("boolean", st.booleans()),
-        ("integer", st.one_of(st.sampled_from([0, 1, -1, 2**53 + 1]), st.integers())),
-        ("number", st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: not x.is_integer())),
-        ("string", st.one_of(st.sampled_from(_LOOKALIKES), free_text())),
-        ("array", st.lists(small, max_size=3)),
-        ("object", st.dictionaries(free_text(max_size=8), small, max_size=3)),
-    ]
-    wrong = [s for kind, s in kinds if not type_matches(allowed, kind)]
-    out: list[Labelled] = []
-    if not type_matches(allowed, "null"):
-        out.append(("null-not-nullable", st.none()))
-    if wrong:
-        out.append(("wrong-type", st.one_of(wrong)))
-    return out
-
-
-def _surrogate_text() -> st.SearchStrategy[str]:
-    around = st.text(ID_CHARS, max_size=4)
-    lone = st.integers(0xD800, 0xDFFF).map(chr)
-    return st.builds(lambda a, s, b: a + s + b, around, lone, around)
 
 
 class Builder:
@@ -224,7 +160,7 @@ class Builder:
         """Lists: a few items; exactly ``maxItems`` (cycled from up to three drawn items)."""
         items = self._items(node, path, fp)
         low, high = node.get("minItems", 0), node.get("maxItems")
-        unique = _json_key if node.get("uniqueItems") else None
+        unique = json_key if node.get("uniqueItems") else None
         few = high if high is not None and high < low + 3 else low + 3
         branches = [st.lists(items, min_size=low, max_size=few, unique_by=unique)]
         if high is not None and high > few:
@@ -237,7 +173,7 @@ class Builder:
     def _items(self, node: Schema, path: SchemaPath, fp: str) -> Strategy:
         items = node.get("items")
         if isinstance(items, dict) and items:
-            return self.valid(items, (*path, "items"), _join(fp, "items"))
+            return self.valid(items, (*path, "items"), join(fp, "items"))
         return json_values(max_leaves=3)
 
     def object(
@@ -260,12 +196,12 @@ class Builder:
             return json_schema_objects() if name in _SCHEMA_FIELDS else json_objects()
 
         def prop(name: str) -> Strategy:
-            return self.valid(props.get(name, {}), (*path, "properties", name), _join(fp, name))
+            return self.valid(props.get(name, {}), (*path, "properties", name), join(fp, name))
 
         required = {n: force[n] if n in force else prop(n) for n in node.get("required", ()) if n != drop}
         required.update(force)
         optional = {
-            n: self.optional(sub, (*path, "properties", n), _join(fp, n))
+            n: self.optional(sub, (*path, "properties", n), join(fp, n))
             for n, sub in props.items()
             if n not in required and n != drop
         }
@@ -294,7 +230,7 @@ class Builder:
         keys = self.keys(node)
         if avoid:
             keys = keys.filter(lambda k: k not in avoid)
-        values = self.valid(node["additionalProperties"], (*path, "additionalProperties"), _join(fp, "values"))
+        values = self.valid(node["additionalProperties"], (*path, "additionalProperties"), join(fp, "values"))
         low, high = node.get("minProperties", 0), node.get("maxProperties")
         if high is not None:
             high = max(high - extra, 0)
@@ -310,42 +246,7 @@ class Builder:
 
     def embed(self, steps: SchemaPath, leaf: Strategy, node: Schema | None = None, path: SchemaPath = ()) -> Strategy:
         """Valid payloads whose value at schema path ``steps`` is drawn from ``leaf``."""
-        if node is None:
-            node = self.root
-        return self._embed(steps, leaf, node, path, self._fp(path))
-
-    def _fp(self, path: SchemaPath) -> str:
-        fp, i = "", 0
-        while i < len(path):
-            step = path[i]
-            if step == "properties":
-                fp, i = _join(fp, str(path[i + 1])), i + 2
-            elif step in ("anyOf", "oneOf"):
-                i += 2
-            else:
-                fp, i = _join(fp, {"items": "items", "additionalProperties": "values"}[str(step)]), i + 1
-        return fp
-
-    def _embed(self, steps: SchemaPath, leaf: Strategy, node: Schema, path: SchemaPath, fp: str) -> Strategy:
-        if not steps:
-            return leaf
-        head = steps[0]
-        if head == "properties":
-            name = str(steps[1])
-            here = (*path, "properties", name)
-            inner = self._embed(steps[2:], leaf, node["properties"][name], here, _join(fp, name))
-            return self.object(node, path, fp, force={name: inner})
-        if head in ("anyOf", "oneOf"):
-            i = int(steps[1])
-            return self._embed(steps[2:], leaf, node[head][i], (*path, head, i), fp)
-        if head == "items":
-            inner = self._embed(steps[1:], leaf, node["items"], (*path, "items"), _join(fp, "items"))
-            return self._with_item(node, path, fp, inner)
-        if head == "additionalProperties":
-            here = (*path, "additionalProperties")
-            inner = self._embed(steps[1:], leaf, node["additionalProperties"], here, _join(fp, "values"))
-            return st.builds(_put, self.map(node, path, fp, extra=1), self.keys(node), inner)
-        raise ValueError(f"cannot place a value through schema step {head!r}")
+        return embed(self.root if node is None else node, steps, leaf, _Around(self), path)
 
     def _with_item(self, node: Schema, path: SchemaPath, fp: str, inner: Strategy) -> Strategy:
         """Valid lists with one ``inner`` element at a drawn position (room left under maxItems)."""
@@ -359,130 +260,24 @@ class Builder:
         return st.builds(_insert, others, inner, st.integers(0, 3))
 
     def violations(self, c: Constraint) -> list[Labelled]:
-        """(label, payload strategy) pairs, each payload meant to break exactly ``c``."""
-        path = c.schema_path
-        if c.id == UNICODE:
-            return [("lone-surrogate", st.one_of([self.embed(p, _surrogate_text()) for p in self._free_strings()]))]
-        if c.id == JSON_NUMBER:
-            tokens = st.sampled_from([math.nan, math.inf, -math.inf])
-            fields = [("properties", name) for name, _ in number_fields(self.root)]
-            return [("non-finite", st.one_of([self.embed(p, tokens) for p in fields]))] if fields else []
-        marker = path[-1]
-        if marker in (UNION_TYPE, UNION_TAG, UNION_TAG_REQUIRED):
-            upath = path[:-2]
-            return [(label, self.embed(upath, leaf)) for label, leaf in self._union_leaves(c, upath, str(marker))]
-        if c.keyword == "required" and len(path) >= 2 and path[-2] == "required":
-            opath = path[:-2]
-            node = _at(self.root, opath)
-            leaf = self.object(node, opath, self._fp(opath), drop=str(path[-1]))
-            return [("missing-required", self.embed(opath, leaf))]
-        if c.keyword == "additionalProperties":
-            opath = path[:-1]
-            node = _at(self.root, opath)
-            known = frozenset(node.get("properties", {}))
-            names = [m for p in sorted(known) for m in (p.upper(), f"{p} ", p.replace("_", ""))]
-            unknown = st.one_of(st.sampled_from(["unexpected_field", *names]), free_text(min_size=1))
-            leaf = st.builds(
-                lambda obj, k, v: {**obj, k: v},
-                self.object(node, opath, self._fp(opath)),
-                unknown.filter(lambda k: k not in known),
-                json_values(max_leaves=2),
-            )
-            return [("unknown-property", self.embed(opath, leaf))]
-        if len(path) >= 2 and path[-2] == "propertyNames":
-            mpath = path[:-2]
-            node = _at(self.root, mpath)
-            key_schema = {"type": "string", **node["propertyNames"]}
-            out = []
-            for label, bad in _past_values(c, key_schema):
-                values = self.valid(node["additionalProperties"], (*mpath, "additionalProperties"), "")
-                leaf = st.builds(_put, self.map(node, mpath, self._fp(mpath), extra=1), bad, values)
-                out.append((label, self.embed(mpath, leaf)))
-            return out
-        npath = path[:-1]
-        node = _at(self.root, npath)
-        if c.keyword in ("maxItems", "minItems", "uniqueItems"):
-            leaves = self._array_leaves(c, node, npath)
-        elif c.keyword in ("maxProperties", "minProperties"):
-            leaves = self._map_leaves(c, node, npath)
-        else:
-            leaves = _past_values(c, node)
-        return [(label, self.embed(npath, leaf)) for label, leaf in leaves]
+        """(label, payload strategy) pairs, each payload meant to break exactly ``c`` (its rule says how)."""
+        return rule_for(c).violations(self, c)
 
-    def _union_leaves(self, c: Constraint, upath: SchemaPath, marker: str) -> list[Labelled]:
-        union = _at(self.root, upath)
-        key = "anyOf" if "anyOf" in union else "oneOf"
-        fp = self._fp(upath)
-        if marker == UNION_TYPE:
-            return _wrong_types(c.limit)
-        tagged = [(i, b) for i, b in enumerate(union[key]) if b != NULL and b.get("type") == "object"]
-        tag = discriminator([b for _, b in tagged])
-        assert tag is not None
-        objects = st.one_of([self.build(b, (*upath, key, i), fp) for i, b in tagged])
-        if marker == UNION_TAG_REQUIRED:
-            return [("missing-required", objects.map(lambda o: {k: v for k, v in o.items() if k != tag}))]
-        known = list(c.limit)
-        misses = st.sampled_from(near_misses(known))
-        unknown = st.one_of(st.sampled_from(["retrieval", "unknown"]), free_text()).filter(lambda s: s not in known)
-        return [
-            ("unknown-tag", st.builds(lambda o, t: {**o, tag: t}, objects, unknown)),
-            ("enum-near-miss", st.builds(lambda o, t: {**o, tag: t}, objects, misses)),
-        ]
 
-    def _array_leaves(self, c: Constraint, node: Schema, npath: SchemaPath) -> list[Labelled]:
-        items = self._items(node, npath, self._fp(npath))
-        limit = int(c.limit)
-        if c.keyword == "maxItems":
-            unique = _json_key if node.get("uniqueItems") else None
-            if unique:
-                return [("too-many-items", st.lists(items, min_size=limit + 1, max_size=limit + 3, unique_by=unique))]
-            sizes = st.integers(limit + 1, 10 * limit + 10)
-            # Very large arrays are cheap: a few drawn items, repeated.
-            return [
-                (
-                    "too-many-items",
-                    st.builds(lambda xs, n: (xs * n)[:n], st.lists(items, min_size=1, max_size=3), sizes),
-                )
-            ]
-        if c.keyword == "minItems":
-            return [("too-few-items", st.lists(items, max_size=limit - 1))] if limit > 0 else []
-        high = node.get("maxItems")
-        dup = st.lists(items, min_size=1, max_size=3).map(lambda xs: [*xs, xs[0]])
-        if high is not None:
-            dup = dup.filter(lambda xs: len(xs) <= high)
-        return [("duplicate-items", dup)]
+class _Around:
+    """The builder's containers for the schema walker: valid objects, lists and maps around a strategy."""
 
-    def _map_leaves(self, c: Constraint, node: Schema, npath: SchemaPath) -> list[Labelled]:
-        limit = int(c.limit)
-        fp = self._fp(npath)
-        if "additionalProperties" not in node or not isinstance(node["additionalProperties"], dict):
-            values: Strategy = json_values(max_leaves=2)
-        else:
-            values = self.valid(node["additionalProperties"], (*npath, "additionalProperties"), _join(fp, "values"))
-        keys = self.keys(node)
-        if c.keyword == "maxProperties":
-            return [("too-many-properties", st.dictionaries(keys, values, min_size=limit + 1, max_size=limit + 4))]
-        return [("too-few-properties", st.dictionaries(keys, values, max_size=limit - 1))] if limit > 0 else []
+    def __init__(self, builder: Builder) -> None:
+        self.b = builder
 
-    def _free_strings(self) -> list[SchemaPath]:
-        """Schema paths of strings with no rule but a generous length: where a lone surrogate is the only fault."""
-        found: list[SchemaPath] = []
+    def object(self, node: Schema, path: SchemaPath, name: str, inner: Strategy) -> Strategy:
+        return self.b.object(node, path, field_path(path), force={name: inner})
 
-        def walk(node: Any, path: SchemaPath) -> None:
-            if not isinstance(node, dict):
-                return
-            if node.get("type") == "string" and set(node) <= {"type", "maxLength"} and node.get("maxLength", 9) > 8:
-                found.append(path)
-            for key in ("anyOf", "oneOf"):
-                for i, b in enumerate(node.get(key, ())):
-                    walk(b, (*path, key, i))
-            for name, sub in node.get("properties", {}).items():
-                walk(sub, (*path, "properties", name))
-            for key in ("items", "additionalProperties"):
-                walk(node.get(key), (*path, key))
+    def item(self, node: Schema, path: SchemaPath, inner: Strategy) -> Strategy:
+        return self.b._with_item(node, path, field_path(path), inner)
 
-        walk(self.root, ())
-        return found or [()]
+    def value(self, node: Schema, path: SchemaPath, inner: Strategy) -> Strategy:
+        return st.builds(_put, self.b.map(node, path, field_path(path), extra=1), self.b.keys(node), inner)
 
 
 def _constants(node: Schema) -> list[Any] | None:
@@ -609,7 +404,7 @@ def _strings(node: Schema) -> list[Strategy]:
 def _pattern_strings(pattern: str) -> Strategy:
     """``from_regex``, plus (for ``^[class]{m,n}$`` patterns) the shortest and longest matches."""
     regex = st.from_regex(pattern, fullmatch=True)
-    m = _CLASS_RE.match(pattern)
+    m = CLASS_RE.match(pattern)
     if not m:
         return regex
     fill = _class_fill(m.group(1))
@@ -620,68 +415,8 @@ def _pattern_strings(pattern: str) -> Strategy:
 
 
 def _class_fill(char_class: str) -> st.SearchStrategy[str] | None:
-    chars = sorted({ch for ch in _class_chars(char_class) if re.fullmatch(char_class, ch)})
+    chars = class_members(char_class)
     return st.sampled_from(chars) if chars else None
-
-
-def _past_values(c: Constraint, node: Schema) -> list[Labelled]:
-    """Values that break ``c`` at ``node`` (simple keywords and non-union types)."""
-    kw, limit = c.keyword, c.limit
-    integer = node.get("type") == "integer"
-    if kw == "type":
-        return _wrong_types(limit)
-    if kw == "enum":
-        values = list(limit)
-        unknown = free_text() if all(isinstance(v, str) for v in values) else json_values(max_leaves=1)
-        out: list[Labelled] = []
-        misses = near_misses(values)
-        if misses:
-            out.append(("enum-near-miss", st.sampled_from(misses)))
-        out.append(("unknown-value", unknown.filter(lambda v: v not in values)))
-        return out
-    if kw in ("maximum", "exclusiveMaximum"):
-        first = step_up(limit, integer=integer) if kw == "maximum" else limit
-        far: Strategy = (
-            st.integers(first, first + 2**64)
-            if integer
-            else st.one_of(
-                st.floats(min_value=first, allow_nan=False, allow_infinity=False),
-                st.integers(math.floor(limit) + 1, 2**64),
-            )
-        )
-        return [("out-of-range", st.one_of(st.just(first), far))]
-    if kw in ("minimum", "exclusiveMinimum"):
-        first = step_down(limit, integer=integer) if kw == "minimum" else limit
-        far = (
-            st.integers(first - 2**64, first)
-            if integer
-            else st.one_of(
-                st.floats(max_value=first, allow_nan=False, allow_infinity=False),
-                st.integers(-(2**64), math.ceil(limit) - 1),
-            )
-        )
-        return [("out-of-range", st.one_of(st.just(first), far))]
-    if kw == "multipleOf":
-        return [("not-multiple", st.integers(-1000, 1000).map(lambda k: k * limit + limit / 2))]
-    if kw == "maxLength":
-        return [("too-long", padded(limit + 1, 4 * limit + 8))]
-    if kw == "minLength":
-        return [("too-short", free_text(max_size=limit - 1))] if limit > 0 else []
-    if kw == "pattern":
-        bad = st.one_of(st.sampled_from(["", " ", "a b", "a.b", "\n", "ä", "a/b"]), free_text())
-        out = [("pattern-mismatch", bad.filter(lambda s: re.search(limit, s) is None))]
-        m = _CLASS_RE.match(limit)
-        fill = _class_fill(m.group(1)) if m else None
-        if m and fill is not None:
-            high = int(m.group(3))
-            out.append(("too-long", padded(high + 1, 4 * high + 8, alphabet=fill)))
-        return out
-    if kw == "format":
-        bad = st.sampled_from(
-            ["not a uri", "example.com/image.png", "//example.com/a.png", "http://exa mple.com", "", "https://[::1"]
-        )
-        return [("bad-format", st.one_of(bad, free_text()))]
-    return []
 
 
 # hypothesis-jsonschema 0.23.1 fails on Hypothesis >= 6.170.10 ("'many' object has no attribute 'more'").

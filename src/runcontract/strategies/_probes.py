@@ -50,7 +50,8 @@ from ..contract import (
     discriminator,
     number_fields,
 )
-from ._boundary import _at, _const, _embed, minimal_instance
+from ._minimal import minimal_instance, place
+from ._walk import at
 
 __all__ = ["PROBE_CLASSES", "probe_plan"]
 
@@ -69,7 +70,7 @@ def _members(contract: Contract, c: Constraint) -> Iterator[tuple[str, Callable[
     root = contract.request_schema
     path = c.schema_path
     if path and path[-1] == UNION_TAG:
-        union = [b for b in _at(root, path[:-1]) if b != NULL]
+        union = [b for b in at(root, path[:-1]) if b != NULL]
         tag = discriminator(union)
         if tag is None:
             return
@@ -82,11 +83,11 @@ def _members(contract: Contract, c: Constraint) -> Iterator[tuple[str, Callable[
     if c.keyword == "enum":
         for member in c.limit:
             if isinstance(member, str):
-                yield member, lambda v: _embed(root, path[:-1], _const(v))
+                yield member, lambda v: place(root, path[:-1], v)
 
 
-def _tag_setter(root: Schema, at: tuple[Any, ...], base: dict[str, Any], tag: str) -> Callable[[Any], Any]:
-    return lambda v: _embed(root, at, _const({**base, tag: v}))
+def _tag_setter(root: Schema, upath: tuple[Any, ...], base: dict[str, Any], tag: str) -> Callable[[Any], Any]:
+    return lambda v: place(root, upath, {**base, tag: v})
 
 
 def _property_name(c: Constraint) -> str | None:
@@ -136,7 +137,7 @@ def lax_coercion(contract: Contract) -> Iterator[Case]:
             continue
         node_path = c.schema_path[:-2] if c.schema_path[-1] == UNION_TYPE else c.schema_path[:-1]
         allowed = _types(c) - {"null"}
-        node = _at(root, node_path)
+        node = at(root, node_path)
         values: list[Any] = []
         if allowed & {"number", "integer"} and "string" not in allowed:
             values += ["1", "0.5"] if "number" in allowed else ["1", str(_an_integer(node))]
@@ -152,7 +153,7 @@ def lax_coercion(contract: Contract) -> Iterator[Case]:
         for value in values:
             if f"{type(value).__name__}:{value!r}" not in tried:  # 1 and "1", 0 and False stay apart
                 tried.add(f"{type(value).__name__}:{value!r}")
-                yield from _invalid(contract, c, _embed(root, node_path, _const(value)), "lax-coercion")
+                yield from _invalid(contract, c, place(root, node_path, value), "lax-coercion")
 
 
 def _array_item(node: Schema) -> Any:
