@@ -1,4 +1,9 @@
-"""Probes real servers need, sent after the boundary plan: one function per probe class.
+"""Probes real servers need, sent after the boundary plan: one entry per probe class.
+
+The classes that concern one constraint (``enum-variant``, ``foreign-value``,
+``lax-coercion``) are methods of that keyword's rule (``_rules``,
+``Rule.probes``); the ones on number fields, the query and the request itself
+are functions here.
 
 The boundary plan puts every limit at, inside and past its edge; these are the
 values real implementations get wrong beside the limits (seen on mocks, clones
@@ -41,22 +46,16 @@ from .._core import Case
 from .._errors import UsageError
 from ..contract import (
     JSON_NUMBER,
-    NULL,
-    UNION_TAG,
-    UNION_TYPE,
     Constraint,
     Contract,
     Schema,
-    discriminator,
     number_fields,
 )
-from ._minimal import minimal_instance, place
-from ._walk import at
+from ._minimal import minimal_instance
+from ._rules import rule_for
 
 __all__ = ["PROBE_CLASSES", "probe_plan"]
 
-# At most this many values borrowed from elsewhere per enum: the document has dozens of ``type``s.
-_FOREIGN_PER_ENUM = 8
 INCLUDE_PARAM = "include[]"
 
 
@@ -65,109 +64,16 @@ def _invalid(contract: Contract, c: Constraint, payload: Any, label: str, **extr
         yield Case(payload, expected="invalid", constraint=c.id, label=label, origin="probe", covers=(c.id,), **extra)
 
 
-def _members(contract: Contract, c: Constraint) -> Iterator[tuple[str, Callable[[Any], Any]]]:
-    """(member, put) for each string member of an enum or union tag; ``put(v)`` is a payload with ``v`` there."""
-    root = contract.request_schema
-    path = c.schema_path
-    if path and path[-1] == UNION_TAG:
-        union = [b for b in at(root, path[:-1]) if b != NULL]
-        tag = discriminator(union)
-        if tag is None:
-            return
-        for branch in (b for b in union if b.get("type") == "object"):
-            base = minimal_instance(branch)
-            member = base.get(tag)
-            if isinstance(member, str):
-                yield member, _tag_setter(root, path[:-2], base, tag)
-        return
-    if c.keyword == "enum":
-        for member in c.limit:
-            if isinstance(member, str):
-                yield member, lambda v: place(root, path[:-1], v)
+def _per_constraint(kind: str) -> Callable[[Contract], Iterator[Case]]:
+    """A probe class that a keyword's rule knows (``Rule.probes``): its candidates for every constraint."""
 
+    def probes(contract: Contract) -> Iterator[Case]:
+        for c in contract.catalogue:
+            for payload, label in rule_for(c).probes(contract, c, kind):
+                yield from _invalid(contract, c, payload, label)
 
-def _tag_setter(root: Schema, upath: tuple[Any, ...], base: dict[str, Any], tag: str) -> Callable[[Any], Any]:
-    return lambda v: place(root, upath, {**base, tag: v})
-
-
-def _property_name(c: Constraint) -> str | None:
-    """The name of the property an enum or tag constrains (``type`` for a tag)."""
-    path = c.schema_path
-    if path and path[-1] == UNION_TAG:
-        return "type" if path else None
-    names = [path[i + 1] for i in range(len(path) - 1) if path[i] == "properties"]
-    return str(names[-1]) if names else None
-
-
-def enum_variants(contract: Contract) -> Iterator[Case]:
-    for c in contract.catalogue:
-        members = list(_members(contract, c))
-        known = {m for m, _ in members}
-        for member, put in members:
-            variants = dict.fromkeys([member.upper(), member.title(), f" {member}", f"{member} "])
-            for variant in variants:
-                if variant not in known:
-                    yield from _invalid(contract, c, put(variant), "enum-near-miss")
-
-
-def foreign_values(contract: Contract) -> Iterator[Case]:
-    for c in contract.catalogue:
-        members = list(_members(contract, c))
-        name = _property_name(c)
-        if not members or name is None:
-            continue
-        known = {m for m, _ in members}
-        put = members[0][1]
-        # Enums that share a member with this one first (another API's tool types beside ours),
-        # then the rest of the same name's.
-        enums = sorted(contract.foreign_values.get(name, ()), key=lambda e: not known & set(e))
-        borrowed = list(dict.fromkeys(v for e in enums for v in e if v not in known))[:_FOREIGN_PER_ENUM]
-        for value in borrowed:
-            yield from _invalid(contract, c, put(value), "foreign-value")
-
-
-def _types(c: Constraint) -> set[str]:
-    return set(c.limit) if isinstance(c.limit, list) else {str(c.limit)}
-
-
-def lax_coercion(contract: Contract) -> Iterator[Case]:
-    root = contract.request_schema
-    for c in contract.catalogue:
-        if c.keyword != "type" or not c.schema_path:
-            continue
-        node_path = c.schema_path[:-2] if c.schema_path[-1] == UNION_TYPE else c.schema_path[:-1]
-        allowed = _types(c) - {"null"}
-        node = at(root, node_path)
-        values: list[Any] = []
-        if allowed & {"number", "integer"} and "string" not in allowed:
-            values += ["1", "0.5"] if "number" in allowed else ["1", str(_an_integer(node))]
-        if "boolean" in allowed and not allowed & {"number", "integer", "string"}:
-            values += [0, 1, "true", "false"]
-        if allowed == {"string"}:
-            values += [1]
-        if "array" in allowed and not allowed & {"object", "string"}:
-            item = _array_item(node)
-            if item is not None:
-                values.append(item)
-        tried: set[str] = set()
-        for value in values:
-            if f"{type(value).__name__}:{value!r}" not in tried:  # 1 and "1", 0 and False stay apart
-                tried.add(f"{type(value).__name__}:{value!r}")
-                yield from _invalid(contract, c, place(root, node_path, value), "lax-coercion")
-
-
-def _array_item(node: Schema) -> Any:
-    for branch in node.get("anyOf") or node.get("oneOf") or [node]:
-        if branch.get("type") == "array":
-            return minimal_instance(branch.get("items") or {})
-    return None
-
-
-def _an_integer(node: Schema) -> int:
-    for branch in node.get("anyOf") or [node]:
-        if branch.get("type") == "integer":
-            return int(branch.get("minimum", 1))
-    return 1
+    probes.__name__ = kind.replace("-", "_")
+    return probes
 
 
 def _number_fields(contract: Contract) -> list[tuple[str, Schema]]:
@@ -315,9 +221,9 @@ def header_probes(contract: Contract) -> Iterator[Case]:
 
 
 PROBE_CLASSES: dict[str, Callable[[Contract], Iterator[Case]]] = {
-    "enum-variant": enum_variants,
-    "foreign-value": foreign_values,
-    "lax-coercion": lax_coercion,
+    "enum-variant": _per_constraint("enum-variant"),
+    "foreign-value": _per_constraint("foreign-value"),
+    "lax-coercion": _per_constraint("lax-coercion"),
     "non-finite": non_finite,
     "edge-number": edge_numbers,
     "integral-float": integral_floats,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Sized
+from collections.abc import Callable, Iterator, Sized
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from hypothesis import strategies as st
@@ -68,6 +68,9 @@ Strategy = st.SearchStrategy[Any]
 Labelled = tuple[str, Strategy]
 Side = Literal["at", "past"]
 Planned = Iterator[tuple[Side, Any, str]]  # (side, payload, note) of the boundary plan
+
+# At most this many values borrowed from elsewhere per enum: the document has dozens of ``type``s.
+_FOREIGN_PER_ENUM = 8
 
 # Every violation class an invalid case can carry (``Case.label``): what reports group by.
 LABELS = frozenset(
@@ -220,6 +223,13 @@ class Rule:
         for v in past:
             yield "past", place(root, node_path, v), _describe(v)
 
+    # -- probes (after the plan) -------------------------------------------------------------
+
+    def probes(self, contract: Contract, c: Constraint, kind: str) -> Iterator[tuple[Any, str]]:
+        """(payload, label) candidates of probe class ``kind`` for ``c`` (the validator then keeps those
+        that break exactly ``c``); a rule yields only for the classes it knows."""
+        return iter(())
+
     # -- random violations -------------------------------------------------------------------
 
     def leaves(self, b: Builder, c: Constraint, node: Schema, path: SchemaPath) -> list[Labelled]:
@@ -242,6 +252,50 @@ class Type(Rule):
     def leaves(self, b: Builder, c: Constraint, node: Schema, path: SchemaPath) -> list[Labelled]:
         return _wrong_types(c.limit)
 
+    def node_path(self, c: Constraint) -> SchemaPath:
+        """Where the typed value sits."""
+        return c.schema_path[:-1]
+
+    def probes(self, contract: Contract, c: Constraint, kind: str) -> Iterator[tuple[Any, str]]:
+        """``lax-coercion``: ``"1"`` for a number, ``0``/``"true"`` for a boolean, a number for a string,
+        a lone item for an array (model layers that coerce accept them)."""
+        if kind != "lax-coercion" or not c.schema_path:
+            return
+        root = contract.request_schema
+        node_path = self.node_path(c)
+        allowed = (set(c.limit) if isinstance(c.limit, list) else {str(c.limit)}) - {"null"}
+        node = at(root, node_path)
+        values: list[Any] = []
+        if allowed & {"number", "integer"} and "string" not in allowed:
+            values += ["1", "0.5"] if "number" in allowed else ["1", str(_an_integer(node))]
+        if "boolean" in allowed and not allowed & {"number", "integer", "string"}:
+            values += [0, 1, "true", "false"]
+        if allowed == {"string"}:
+            values += [1]
+        if "array" in allowed and not allowed & {"object", "string"}:
+            item = _array_item(node)
+            if item is not None:
+                values.append(item)
+        tried: set[str] = set()
+        for value in values:
+            if f"{type(value).__name__}:{value!r}" not in tried:  # 1 and "1", 0 and False stay apart
+                tried.add(f"{type(value).__name__}:{value!r}")
+                yield place(root, node_path, value), "lax-coercion"
+
+
+def _array_item(node: Schema) -> Any:
+    for branch in node.get("anyOf") or node.get("oneOf") or [node]:
+        if branch.get("type") == "array":
+            return minimal_instance(branch.get("items") or {})
+    return None
+
+
+def _an_integer(node: Schema) -> int:
+    for branch in node.get("anyOf") or [node]:
+        if branch.get("type") == "integer":
+            return int(branch.get("minimum", 1))
+    return 1
+
 
 def _union(root: Schema, c: Constraint) -> tuple[SchemaPath, list[Schema]]:
     """(schema path of the union's node, its branches with null last) for a union marker's constraint."""
@@ -262,6 +316,9 @@ class UnionType(Type):
 
     def violations(self, b: Builder, c: Constraint) -> list[Labelled]:
         return [(label, b.embed(c.schema_path[:-2], leaf)) for label, leaf in _wrong_types(c.limit)]
+
+    def node_path(self, c: Constraint) -> SchemaPath:
+        return c.schema_path[:-2]
 
 
 class _Tagged(Rule):
@@ -319,6 +376,39 @@ class Enum(Rule):
     def values(self, c: Constraint, node: Schema) -> tuple[list[Any], list[Any]]:
         return list(c.limit), [m for v in c.limit for m in self.plan_misses(v)]
 
+    def members(self, root: Schema, c: Constraint) -> Iterator[tuple[str, Callable[[Any], Any]]]:
+        """(member, put) for each string member; ``put(v)`` is a minimal payload with ``v`` in its place."""
+        for member in c.limit:
+            if isinstance(member, str):
+                yield member, lambda v: place(root, c.schema_path[:-1], v)
+
+    def property_name(self, c: Constraint) -> str | None:
+        """The name of the property the enum constrains (the values it takes elsewhere are borrowed)."""
+        path = c.schema_path
+        names = [path[i + 1] for i in range(len(path) - 1) if path[i] == "properties"]
+        return str(names[-1]) if names else None
+
+    def probes(self, contract: Contract, c: Constraint, kind: str) -> Iterator[tuple[Any, str]]:
+        """``enum-variant``: each member in upper and title case and with surrounding whitespace (a server
+        that folds case or strips accepts them); ``foreign-value``: the values a property of the same name
+        takes elsewhere in the loaded document and in the other contract version."""
+        members = list(self.members(contract.request_schema, c))
+        known = {m for m, _ in members}
+        if kind == "enum-variant":
+            for member, put in members:
+                for variant in dict.fromkeys([member.upper(), member.title(), f" {member}", f"{member} "]):
+                    if variant not in known:
+                        yield put(variant), "enum-near-miss"
+        name = self.property_name(c)
+        if kind != "foreign-value" or not members or name is None:
+            return
+        # Enums that share a member with this one first (another API's tool types beside ours),
+        # then the rest of the same name's.
+        enums = sorted(contract.foreign_values.get(name, ()), key=lambda e: not known & set(e))
+        borrowed = list(dict.fromkeys(v for e in enums for v in e if v not in known))[:_FOREIGN_PER_ENUM]
+        for value in borrowed:
+            yield members[0][1](value), "foreign-value"
+
     def leaves(self, b: Builder, c: Constraint, node: Schema, path: SchemaPath) -> list[Labelled]:
         values = list(c.limit)
         unknown = free_text() if all(isinstance(v, str) for v in values) else json_values(max_leaves=1)
@@ -341,6 +431,19 @@ class UnionTag(_Tagged, Enum):
             if miss not in known:
                 yield "past", place(root, upath, {**first, tag: miss}), f"{tag}={miss!r}"
 
+    def members(self, root: Schema, c: Constraint) -> Iterator[tuple[str, Callable[[Any], Any]]]:
+        upath, branches = _union(root, c)
+        tag = discriminator(branches)
+        if tag is None:
+            return
+        for branch in (br for br in branches if br.get("type") == "object"):
+            base = minimal_instance(branch)
+            if isinstance(base.get(tag), str):
+                yield base[tag], _tag_setter(root, upath, base, tag)
+
+    def property_name(self, c: Constraint) -> str | None:
+        return "type"
+
     def violations(self, b: Builder, c: Constraint) -> list[Labelled]:
         upath, tag, objects = self.objects(b, c)
         known = list(c.limit)
@@ -350,6 +453,10 @@ class UnionTag(_Tagged, Enum):
             ("unknown-tag", b.embed(upath, st.builds(lambda o, t: {**o, tag: t}, objects, unknown))),
             ("enum-near-miss", b.embed(upath, st.builds(lambda o, t: {**o, tag: t}, objects, misses))),
         ]
+
+
+def _tag_setter(root: Schema, upath: SchemaPath, base: dict[str, Any], tag: str) -> Callable[[Any], Any]:
+    return lambda v: place(root, upath, {**base, tag: v})
 
 
 class UnionTagRequired(_Tagged):
