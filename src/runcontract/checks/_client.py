@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from .._core import Captured, Case
 from .._findings import signature
-from ..contract import Contract, Schema
+from ..contract import Contract, Schema, json_type
 from ._base import Problem, registry
 
 __all__ = [
@@ -88,21 +88,10 @@ def _short(value: Any) -> str:
 
 
 def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
+    """The contract's type name, except that every float is a "float" (2.0 turned into 2 is no change of type)."""
     if isinstance(value, float):
         return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    return json_type(list(value) if isinstance(value, tuple) else value)
 
 
 def _changed(sent: Any, got: Any) -> str:

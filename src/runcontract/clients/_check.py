@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._core import Case, Report
 from ..contract import Contract, load_contract
@@ -22,35 +22,15 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CLEAN_ERRORS", "check_client", "client_settings"]
 
 
-def client_settings(
-    *,
-    max_examples: int,
-    duration: float | None,
-    seed: int | None,
-    database: DatabaseSpec,
-    progress: Callable[[Report], None] | None,
-    boundary: bool = True,
-    strict_nulls: bool = False,
-    cannot_express: Iterable[str] = (),
-    call_timeout: float = 30.0,
-) -> FuzzSettings:
-    """The settings of a client run, in one process or in workers alike."""
+def client_settings(**options: Any) -> FuzzSettings:
+    """The settings of a client run, in one process or in workers alike: ``FuzzSettings`` fields for ``side="client"``.
+
+    Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
+    """
     from ..runner import FuzzSettings
 
-    return FuzzSettings(
-        side="client",
-        max_examples=max_examples,
-        duration=duration,
-        seed=seed,
-        boundary=boundary,
-        database=database,
-        progress=progress,
-        # Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
-        shrink_requests=None,
-        strict_nulls=strict_nulls,
-        cannot_express=tuple(cannot_express),
-        call_timeout=call_timeout,
-    )
+    options["cannot_express"] = tuple(options.get("cannot_express", ()))
+    return FuzzSettings(side="client", shrink_requests=None, **options)
 
 
 @functools.lru_cache(maxsize=2)

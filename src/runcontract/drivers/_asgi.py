@@ -18,17 +18,9 @@ from concurrent.futures import Future
 from typing import Any
 from urllib.parse import unquote
 
-from .._core import BaseTarget, Case, Exchange
+from .._core import Case, Exchange
 from ..contract import Contract, load_contract
-from ._wire import (
-    DEFAULT_BODY_CAP,
-    encode_payload,
-    parse_sse,
-    query_string,
-    quote_thread_id,
-    request_headers,
-    with_case_headers,
-)
+from ._wire import DEFAULT_BODY_CAP, WireTarget, query_string, quote_thread_id, request_headers
 
 __all__ = ["ASGIApp", "ASGITarget"]
 
@@ -71,7 +63,7 @@ class _Loop:
             self.loop.close()
 
 
-class ASGITarget(BaseTarget):
+class ASGITarget(WireTarget):
     """Send cases to an ASGI ``app`` in process; ``send(case)`` returns an ``Exchange``.
 
     Headers: Content-Type and OpenAI-Beta from ``contract`` (default: the
@@ -106,24 +98,15 @@ class ASGITarget(BaseTarget):
     def check_reachable(self) -> None:
         """An in-process app is always reachable."""
 
-    def url_for(self, case: Case) -> str:
-        path = self.contract.endpoint.url_path(quote_thread_id(case.thread_id))
-        query = query_string(case.query)
-        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+    def path_for(self, thread_id: str) -> str:
+        return self.contract.endpoint.url_path(quote_thread_id(thread_id))
 
     def send(self, case: Case) -> Exchange:
-        body = case.body if case.body is not None else encode_payload(case.payload)
-        raw_path = self.contract.endpoint.url_path(quote_thread_id(case.thread_id))
-        query = query_string(case.query)
-        exchange = Exchange(
-            method=self.contract.endpoint.method,
-            url=self.url_for(case),
-            request_headers=with_case_headers(self.headers, case.headers),
-            request_body=body,
-        )
+        exchange = self.outgoing(case)
+        raw_path = self.path_for(case.thread_id)
         started = time.perf_counter()
         try:
-            self._loop.run(self._call(exchange, raw_path, query, body))
+            self._loop.run(self._call(exchange, raw_path, query_string(case.query), exchange.request_body))
         finally:
             exchange.elapsed = time.perf_counter() - started
         return exchange
@@ -220,5 +203,4 @@ class ASGITarget(BaseTarget):
             exchange.error = f"the app raised {type(failure).__name__} mid-answer (status {status}): {failure}"
         else:
             exchange.error = "the app returned without completing its answer"
-        if exchange.status and exchange.content_type == "text/event-stream":
-            exchange.events = parse_sse(exchange.body)
+        self.read_events(exchange)

@@ -13,18 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._core import BaseTarget, Case, Exchange
+from .._core import Case, Exchange
 from .._errors import TargetUnreachable
 from ..contract import Contract, load_contract
-from ._wire import (
-    DEFAULT_BODY_CAP,
-    encode_payload,
-    parse_sse,
-    query_string,
-    quote_thread_id,
-    request_headers,
-    with_case_headers,
-)
+from ._wire import DEFAULT_BODY_CAP, WireTarget, quote_thread_id, request_headers
 
 __all__ = [
     "DEFAULT_REMOTE_RATE",
@@ -107,7 +99,7 @@ class RateLimiter:
         return max(0.0, delay)
 
 
-class HTTPTarget(BaseTarget):
+class HTTPTarget(WireTarget):
     """Send cases to ``base_url`` over HTTP; ``send(case)`` returns an ``Exchange``, never raises for the network.
 
     ``base_url`` is taken as given, like the SDK's: the request goes to
@@ -161,10 +153,8 @@ class HTTPTarget(BaseTarget):
     def close(self) -> None:
         self._client.close()
 
-    def url_for(self, case: Case) -> str:
-        path = self.contract.endpoint.relative_path(quote_thread_id(case.thread_id))
-        query = query_string(case.query)
-        return f"{self.base_url}{path}" + (f"?{query}" if query else "")
+    def path_for(self, thread_id: str) -> str:
+        return self.contract.endpoint.relative_path(quote_thread_id(thread_id))
 
     def check_reachable(self) -> None:
         """Raise ``TargetUnreachable`` (one line) unless something answers at ``base_url``.
@@ -184,13 +174,11 @@ class HTTPTarget(BaseTarget):
             return
 
     def send(self, case: Case) -> Exchange:
-        body = case.body if case.body is not None else encode_payload(case.payload)
-        url = self.url_for(case)
         attempt = 0
         while True:
             if self.limiter is not None:
                 self.limiter.wait()
-            exchange = self._once(url, body, with_case_headers(self.headers, case.headers))
+            exchange = self._once(self.outgoing(case))
             if exchange.status not in RETRY_STATUSES or attempt >= self.max_retries:
                 return exchange
             lower = {k.lower(): v for k, v in exchange.headers.items()}
@@ -201,17 +189,13 @@ class HTTPTarget(BaseTarget):
             attempt += 1
             self.retries += 1
 
-    def _once(self, url: str, body: bytes, headers: dict[str, str]) -> Exchange:
-        exchange = Exchange(
-            method=self.contract.endpoint.method,
-            url=url,
-            request_headers=headers,
-            request_body=body,
-        )
+    def _once(self, exchange: Exchange) -> Exchange:
         started = time.perf_counter()
         deadline = time.monotonic() + self.timeout
         try:
-            with self._client.stream(exchange.method, url, content=body, headers=headers) as response:
+            with self._client.stream(
+                exchange.method, exchange.url, content=exchange.request_body, headers=exchange.request_headers
+            ) as response:
                 status = response.status_code
                 exchange.headers = dict(response.headers.items())
                 chunks: list[bytes] = []
@@ -234,8 +218,7 @@ class HTTPTarget(BaseTarget):
             exchange.error = _describe(exc)
         finally:
             exchange.elapsed = time.perf_counter() - started
-        if exchange.status and exchange.content_type == "text/event-stream":
-            exchange.events = parse_sse(exchange.body)
+        self.read_events(exchange)
         return exchange
 
 

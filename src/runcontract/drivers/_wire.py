@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from .._core import BaseTarget, Case, Exchange
 from ..contract import Contract
 
 __all__ = [
     "DEFAULT_BODY_CAP",
+    "WireTarget",
     "encode_payload",
     "parse_sse",
     "query_string",
@@ -79,6 +81,41 @@ def with_case_headers(headers: Mapping[str, str], changes: Mapping[str, str | No
         if value is not None:
             out[name] = value
     return out
+
+
+class WireTarget(BaseTarget):
+    """What both endpoint drivers send for a case, and how they read an event stream.
+
+    A subclass sets ``contract``, ``base_url`` and ``headers`` and says where
+    the run path hangs (``path_for``); it sends what ``outgoing`` builds.
+    """
+
+    contract: Contract
+    base_url: str
+    headers: dict[str, str]
+
+    def path_for(self, thread_id: str) -> str:
+        """The quoted path after ``base_url`` for ``thread_id``."""
+        raise NotImplementedError
+
+    def url_for(self, case: Case) -> str:
+        query = query_string(case.query)
+        return f"{self.base_url}{self.path_for(case.thread_id)}" + (f"?{query}" if query else "")
+
+    def outgoing(self, case: Case) -> Exchange:
+        """The request for ``case``, not yet answered: its own body (a raw probe) or the payload's JSON."""
+        return Exchange(
+            method=self.contract.endpoint.method,
+            url=self.url_for(case),
+            request_headers=with_case_headers(self.headers, case.headers),
+            request_body=case.body if case.body is not None else encode_payload(case.payload),
+        )
+
+    @staticmethod
+    def read_events(exchange: Exchange) -> None:
+        """Parse an answered event stream into ``exchange.events``."""
+        if exchange.status and exchange.content_type == "text/event-stream":
+            exchange.events = parse_sse(exchange.body)
 
 
 def parse_sse(body: bytes) -> list[tuple[str, str]]:

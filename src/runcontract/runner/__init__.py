@@ -1,29 +1,17 @@
 """The one fuzz loop, for endpoints and clients alike, shared by the CLI, the Python API and the pytest plugin."""
 
-from .._core import Target
-from ._breaker import DEAD_TARGET
+from . import _fuzz
 from ._client import DEFAULT_CLEAN_ERRORS, ClientSubject
 from ._client_cases import probe_cases
 from ._compare import CALL, STATUSES, Comparison, compare_clients
 from ._database import DatabaseSpec, is_redis_url, open_database, redact_url
-from ._fuzz import (
-    FuzzSettings,
-    ReplayOutcome,
-    replay_client,
-    replay_endpoint,
-    replay_subject,
-    request_interrupt,
-    run_client,
-    run_endpoint,
-    run_subject,
-)
+from ._fuzz import *  # noqa: F403 (the loop's entry points, listed once in _fuzz.__all__)
 from ._memory import FailureStore, failure_dir, load_failure_files
-from ._subject import EndpointSubject, Evaluation, Subject
+from ._subject import EndpointSubject, Evaluation
 from ._workers import AppTargetFactory, HTTPTargetFactory, TargetFactory, WorkerCrashed, merge_reports, run_workers
 
 __all__ = [
     "CALL",
-    "DEAD_TARGET",
     "DEFAULT_CLEAN_ERRORS",
     "STATUSES",
     "AppTargetFactory",
@@ -33,11 +21,7 @@ __all__ = [
     "EndpointSubject",
     "Evaluation",
     "FailureStore",
-    "FuzzSettings",
     "HTTPTargetFactory",
-    "ReplayOutcome",
-    "Subject",
-    "Target",
     "TargetFactory",
     "WorkerCrashed",
     "compare_clients",
@@ -48,12 +32,6 @@ __all__ = [
     "open_database",
     "probe_cases",
     "redact_url",
-    "replay_client",
-    "replay_endpoint",
-    "replay_subject",
-    "request_interrupt",
-    "run_client",
-    "run_endpoint",
-    "run_subject",
     "run_workers",
 ]
+__all__ += _fuzz.__all__

@@ -11,6 +11,7 @@ payload per key is kept, so an interrupt or a budget cut loses nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import random
@@ -30,7 +31,7 @@ from ..contract import Contract
 from ._breaker import DEAD_TARGET, CircuitBreaker, TargetDead, unhealthy
 from ._database import DatabaseSpec, TolerantExampleDatabase, open_database
 from ._memory import SIDES, case_for, replay_key
-from ._subject import Evaluation, Subject, Target, endpoint_subject
+from ._subject import CLIENT_OPTIONS, Evaluation, Subject, Target, endpoint_subject, options_of
 
 if TYPE_CHECKING:
     from ..drivers import SendFn
@@ -291,7 +292,7 @@ class _Loop:
         return found
 
     def run_random(self) -> None:
-        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+        from hypothesis import given, settings
         from hypothesis import seed as seed_decorator
 
         strategy = self.subject.strategy()
@@ -313,17 +314,7 @@ class _Loop:
                 if fresh:
                     raise loop.exception_for(fresh[0].key)(fresh[0].message)
 
-            test = settings(
-                max_examples=budget,
-                database=database,
-                deadline=None,
-                derandomize=False,
-                report_multiple_bugs=True,
-                suppress_health_check=list(HealthCheck),
-                phases=[Phase.reuse, Phase.generate, Phase.shrink],
-                print_blob=False,
-                verbosity=Verbosity.quiet,
-            )(given(strategy)(one))
+            test = settings(_quiet_settings(), max_examples=budget, database=database)(given(strategy)(one))
             test = seed_decorator((self.report.seed or 0) + chunk)(test)
             # Endpoint runs keep the digest they always had (existing databases still replay);
             # a client's examples are kept apart from an endpoint's.
@@ -423,6 +414,16 @@ def run_subject(subject: Subject, contract: Contract, settings: FuzzSettings | N
     return report
 
 
+@functools.cache
+def _quiet_settings() -> Any:
+    """What every random phase runs under: no deadline or health checks, reuse-generate-shrink, nothing printed."""
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+
+    phases = [Phase.reuse, Phase.generate, Phase.shrink]
+    quiet: dict[str, Any] = {"deadline": None, "derandomize": False, "print_blob": False, "verbosity": Verbosity.quiet}
+    return settings(report_multiple_bugs=True, suppress_health_check=list(HealthCheck), phases=phases, **quiet)
+
+
 def run_endpoint(
     target: Target,
     contract: Contract,
@@ -443,15 +444,7 @@ def run_endpoint(
 def _client(send: SendFn, contract: Contract, settings: FuzzSettings, options: dict[str, Any]) -> Subject:
     from ._client import ClientSubject
 
-    return ClientSubject(
-        send,
-        contract,
-        checks=settings.checks,
-        strict_nulls=settings.strict_nulls,
-        cannot_express=settings.cannot_express,
-        call_timeout=settings.call_timeout,
-        **options,
-    )
+    return ClientSubject(send, contract, **options_of(settings, CLIENT_OPTIONS), **options)
 
 
 def run_client(

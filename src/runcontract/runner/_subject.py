@@ -243,19 +243,19 @@ def as_subject(made: Any, contract: Contract, settings: Any, name: str) -> Subje
     return endpoint_subject(made, contract, settings, name)
 
 
+# The FuzzSettings fields each kind of subject takes as keyword arguments of the same name.
+ENDPOINT_OPTIONS = ("checks", "accepted_invalid", "api_key_env", "strict", "strict_echo", "probes")
+CLIENT_OPTIONS = ("checks", "strict_nulls", "cannot_express", "call_timeout")
+
+
+def options_of(settings: Any, names: Sequence[str]) -> dict[str, Any]:
+    """``settings``' fields ``names``, as keyword arguments for a subject."""
+    return {name: getattr(settings, name) for name in names}
+
+
 def endpoint_subject(target: Target, contract: Contract, settings: Any, name: str) -> EndpointSubject:
     """The EndpointSubject for ``target`` judged with ``settings``' checks, accepted statuses and API-key variable."""
-    return EndpointSubject(
-        target,
-        contract,
-        checks=settings.checks,
-        accepted_invalid=settings.accepted_invalid,
-        api_key_env=settings.api_key_env,
-        name=name,
-        strict=settings.strict,
-        strict_echo=settings.strict_echo,
-        probes=settings.probes,
-    )
+    return EndpointSubject(target, contract, name=name, **options_of(settings, ENDPOINT_OPTIONS))
 
 
 def lenient_constraints(contract: Contract, strict: bool | Sequence[str]) -> frozenset[str]:
