@@ -89,8 +89,11 @@ def test_the_cli_writes_console_json_and_html(tmp_path, capsys, monkeypatch):
     assert data["clients"][1:] == ["python:faulty_clients:faithful", "python:faulty_clients:allowlist"]
     assert "[3] python:faulty_clients:allowlist" in printed
     by_field = {row["field"]: row for row in data["rows"]}
-    # The openai SDK, run as a program through the command protocol, carries every field exactly.
-    assert all(row["cells"][data["clients"][0]]["status"] in ("exact", "sent") for row in data["rows"]), by_field
+    # The openai SDK, run as a program through the command protocol, carries every field it was given
+    # exactly (six random payloads need not carry every field: "not sent" is no evidence either way).
+    statuses = [row["cells"][data["clients"][0]]["status"] for row in data["rows"]]
+    assert set(statuses) <= {"exact", "sent", "not sent"}, by_field
+    assert "exact" in statuses, by_field
     html = page.read_text()
     assert "Clients side by side" in html and "python:faulty_clients:allowlist" in html
     assert html == comparison_html(data)

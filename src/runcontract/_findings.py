@@ -20,10 +20,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["ACCEPTS_INVALID", "VALIDATES_NOTHING", "Finding", "group", "signature"]
+__all__ = ["ACCEPTS_INVALID", "CRASHES", "VALIDATES_NOTHING", "Finding", "group", "signature"]
 
 ACCEPTS_INVALID = "accepts invalid values of "
 VALIDATES_NOTHING = "validates nothing: invalid payloads are accepted"
+# A crash is one root cause whatever the payload was (a hang on stream: true is one finding whether the
+# payload was valid or not): causes that start with this are grouped across checks.
+CRASHES = "crashes"
 
 # When a target accepted invalid payloads for at least this share of the
 # constraints it was sent invalid payloads for, it validates nothing (the rest
@@ -79,10 +82,13 @@ def group(failures: Sequence[_Failure], coverage: Mapping[str, _Coverage] | None
     for failure, cause in zip(failures, causes, strict=True):
         # No cause: the failure is its own finding, keyed as the Report keys it.
         key = (failure.check, cause) if cause else (failure.check, f"\0{failure.constraint}\0{failure.message}")
+        if cause.startswith(CRASHES):
+            key = ("", cause)
         groups.setdefault(key, []).append(failure)
     findings = []
-    for (check, cause), members in groups.items():
+    for (_, cause), members in groups.items():
         members = sorted(members, key=lambda f: f.request or 0)
+        check = members[0].check
         constraints = list(dict.fromkeys(f.constraint for f in members if f.constraint))
         summary = cause if not cause.startswith("\0") else members[0].message
         findings.append(

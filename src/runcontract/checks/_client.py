@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import unquote
 
 from .._core import Captured, Case
-from .._findings import signature
+from .._findings import CRASHES, signature
 from ..contract import Contract, Schema, json_type
 from ._base import Problem, registry
 
@@ -387,6 +387,7 @@ def crash_site(error: BaseException | None) -> tuple[str, ...] | None:
 
 
 def _crash_cause(ctx: ClientContext, verb: str) -> str:
+    """The root cause of a refusal or crash: its place in the client's code, else its message's signature."""
     site = crash_site(ctx.error)
     if site is not None and len(site) == 3:
         # The place, not the exception type: one unchecked lookup fails as KeyError or AttributeError.
@@ -399,7 +400,7 @@ def client_accepts_valid(ctx: ClientContext) -> Problem | None:
     if not ctx.case.valid or ctx.outcome in ("sent", "unsupported"):
         return None
     verb = "refused" if ctx.outcome == "rejected" else "crashed on"
-    cause = _crash_cause(ctx, f"{verb} valid payloads")
+    cause = _crash_cause(ctx, "refused valid payloads" if ctx.outcome == "rejected" else CRASHES)
     return Problem(f"client {verb} a valid payload ({ctx.error_text})", _valid_field(ctx), cause)
 
 
@@ -408,7 +409,7 @@ def client_no_crash(ctx: ClientContext) -> Problem | None:
     if ctx.case.valid or ctx.outcome != "crashed":
         return None
     what = ctx.case.label or ctx.case.constraint
-    cause = _crash_cause(ctx, "crashes on invalid payloads")
+    cause = _crash_cause(ctx, CRASHES)
     return Problem(f"client crashed on an invalid payload ({what}): {ctx.error_text}", ctx.case.constraint, cause)
 
 

@@ -34,7 +34,9 @@ from ..contract import NULL, Constraint, Contract, Schema, SchemaPath, union_bra
 from ._minimal import CLASS_RE, class_members
 from ._rules import Labelled, Strategy, json_key, label_for, near_misses, rule_for
 from ._values import (
+    built,
     choice,
+    drawer,
     eager,
     free_text_choices,
     json_objects,
@@ -208,7 +210,7 @@ class Builder:
         base = _objects(required, optional)
         if isinstance(extra, dict):
             extras = self.map(node, path, fp, avoid=frozenset(props))
-            base = st.builds(lambda a, b: {**b, **a}, base, extras)
+            base = built(lambda a, b: {**b, **a}, base, extras)
         return base
 
     def keys(self, node: Schema) -> st.SearchStrategy[str]:
@@ -239,7 +241,7 @@ class Builder:
         if high is not None and high > few:
             # Exactly maxProperties pairs, cheaply: up to two drawn pairs, the rest derived from them.
             seed = st.dictionaries(keys, values, min_size=1, max_size=2)
-            branches.append(st.builds(_fill_map, seed, st.just(high), st.just(node.get("propertyNames") or {})))
+            branches.append(built(_fill_map, seed, st.just(high), st.just(node.get("propertyNames") or {})))
         return choice(branches)
 
     # -- invalid values ----------------------------------------------------------------------
@@ -257,7 +259,7 @@ class Builder:
             min_size=max(low - 1, 0),
             max_size=max(min(3, high - 1 if high is not None else 3), max(low - 1, 0)),
         )
-        return st.builds(_insert, others, inner, st.integers(0, 3))
+        return built(_insert, others, inner, st.integers(0, 3))
 
     def violations(self, c: Constraint) -> list[Labelled]:
         """(label, payload strategy) pairs, each payload meant to break exactly ``c`` (its rule says how)."""
@@ -277,7 +279,7 @@ class _Around:
         return self.b._with_item(node, path, field_path(path), inner)
 
     def value(self, node: Schema, path: SchemaPath, inner: Strategy) -> Strategy:
-        return st.builds(_put, self.b.map(node, path, field_path(path), extra=1), self.b.keys(node), inner)
+        return built(_put, self.b.map(node, path, field_path(path), extra=1), self.b.keys(node), inner)
 
 
 def _constants(node: Schema) -> list[Any] | None:
@@ -301,21 +303,34 @@ def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, 
     matter, for the price of a single draw, where ``st.fixed_dictionaries``
     spends two to three per key and a ``one_of(none(), ...)`` two more.
     """
-    if not optional:
-        return st.fixed_dictionaries(required) if required else st.just({})
-    req = [(k, eager(s)) for k, s in required.items()]
-    opt = [(k, (eager(s), nullable)) for k, (s, nullable) in optional.items()]
-    flags = eager(st.binary(min_size=len(opt), max_size=len(opt)))
+    if not required and not optional:
+        return st.just({})
+    return _Objects(list(required.items()), [(k, s, nullable) for k, (s, nullable) in optional.items()])
 
-    @st.composite
-    def objects(draw: st.DrawFn) -> dict[str, Any]:
-        out = {k: draw(s) for k, s in req}
-        for (k, (s, nullable)), flag in zip(opt, draw(flags), strict=True):
+
+class _Objects(st.SearchStrategy[dict[str, Any]]):
+    # A SearchStrategy subclass so that the flags are one raw choice of the object's own span.
+    def __init__(self, required: list[tuple[str, Strategy]], optional: list[tuple[str, Strategy, bool]]) -> None:
+        super().__init__()
+        self.parts = [s for _, s in required] + [s for _, s, _ in optional]
+        self.required = [(k, drawer(s)) for k, s in required]
+        self.optional = [(k, drawer(s), nullable) for k, s, nullable in optional]
+        self._size = len(optional)
+
+    def calc_is_empty(self, recur: Any) -> bool:
+        return any(recur(s) for s in self.parts[: len(self.required)])
+
+    def do_validate(self) -> None:
+        for s in self.parts:
+            s.validate()
+
+    def do_draw(self, data: Any) -> dict[str, Any]:
+        out = {k: draw(data) for k, draw in self.required}
+        flags = data.draw_bytes(self._size, self._size) if self._size else b""
+        for (k, draw, nullable), flag in zip(self.optional, flags, strict=True):
             if flag & 1:
-                out[k] = None if nullable and flag & 7 == 7 else draw(s)
+                out[k] = None if nullable and flag & 7 == 7 else draw(data)
         return out
-
-    return eager(objects())
 
 
 def _fill_map(seed: dict[str, Any], size: int, names: Schema) -> dict[str, Any]:
