@@ -91,7 +91,9 @@ def _kind(value: Any) -> str:
     """The contract's type name, except that every float is a "float" (2.0 turned into 2 is no change of type)."""
     if isinstance(value, float):
         return "float"
-    return json_type(list(value) if isinstance(value, tuple) else value)
+    if isinstance(value, tuple):
+        return "array"
+    return json_type(value)
 
 
 def _changed(sent: Any, got: Any) -> str:
@@ -399,8 +401,9 @@ def client_accepts_valid(ctx: ClientContext) -> Problem | None:
     """A payload the contract accepts is sent: the client neither refuses it nor crashes on it."""
     if not ctx.case.valid or ctx.outcome in ("sent", "unsupported"):
         return None
-    verb = "refused" if ctx.outcome == "rejected" else "crashed on"
-    cause = _crash_cause(ctx, "refused valid payloads" if ctx.outcome == "rejected" else CRASHES)
+    refused = ctx.outcome == "rejected"
+    cause = _crash_cause(ctx, "refused valid payloads" if refused else CRASHES)
+    verb = "refused" if refused else "crashed on"
     return Problem(f"client {verb} a valid payload ({ctx.error_text})", _valid_field(ctx), cause)
 
 

@@ -106,18 +106,19 @@ class ASGITarget(WireTarget):
         raw_path = self.path_for(case.thread_id)
         started = time.perf_counter()
         try:
-            self._loop.run(self._call(exchange, raw_path, query_string(case.query), exchange.request_body))
+            self._loop.run(self._call(exchange, raw_path, query_string(case.query)))
         finally:
             exchange.elapsed = time.perf_counter() - started
         return exchange
 
-    async def _call(self, exchange: Exchange, raw_path: str, query: str, body: bytes) -> None:
+    async def _call(self, exchange: Exchange, raw_path: str, query: str) -> None:
         try:
-            await asyncio.wait_for(self._exchange(exchange, raw_path, query, body), self.timeout)
+            await asyncio.wait_for(self._exchange(exchange, raw_path, query), self.timeout)
         except asyncio.TimeoutError:
             exchange.status, exchange.error = 0, f"timed out after {self.timeout}s (in-process app)"
 
-    async def _exchange(self, exchange: Exchange, raw_path: str, query: str, body: bytes) -> None:
+    async def _exchange(self, exchange: Exchange, raw_path: str, query: str) -> None:
+        body = exchange.request_body
         headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in exchange.request_headers.items()]
         headers.append((b"content-length", str(len(body)).encode()))
         headers.append((b"host", self.base_url.split("://", 1)[-1].encode("latin-1")))

@@ -419,9 +419,15 @@ def _quiet_settings() -> Any:
     """What every random phase runs under: no deadline or health checks, reuse-generate-shrink, nothing printed."""
     from hypothesis import HealthCheck, Phase, Verbosity, settings
 
-    phases = [Phase.reuse, Phase.generate, Phase.shrink]
-    quiet: dict[str, Any] = {"deadline": None, "derandomize": False, "print_blob": False, "verbosity": Verbosity.quiet}
-    return settings(report_multiple_bugs=True, suppress_health_check=list(HealthCheck), phases=phases, **quiet)
+    return settings(
+        deadline=None,
+        derandomize=False,
+        report_multiple_bugs=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.reuse, Phase.generate, Phase.shrink],
+        print_blob=False,
+        verbosity=Verbosity.quiet,
+    )
 
 
 def run_endpoint(

@@ -34,9 +34,9 @@ from ..contract import NULL, Constraint, Contract, Schema, SchemaPath, union_bra
 from ._minimal import CLASS_RE, class_members
 from ._rules import Labelled, Strategy, json_key, label_for, near_misses, rule_for
 from ._values import (
+    Drawn,
     built,
     choice,
-    drawer,
     eager,
     free_text_choices,
     json_objects,
@@ -308,25 +308,21 @@ def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, 
     return _Objects(list(required.items()), [(k, s, nullable) for k, (s, nullable) in optional.items()])
 
 
-class _Objects(st.SearchStrategy[dict[str, Any]]):
-    # A SearchStrategy subclass so that the flags are one raw choice of the object's own span.
+class _Objects(Drawn[dict[str, Any]]):
+    # The flags are one raw bytes choice of the object's own span.
     def __init__(self, required: list[tuple[str, Strategy]], optional: list[tuple[str, Strategy, bool]]) -> None:
-        super().__init__()
-        self.parts = [s for _, s in required] + [s for _, s, _ in optional]
-        self.required = [(k, drawer(s)) for k, s in required]
-        self.optional = [(k, drawer(s), nullable) for k, s, nullable in optional]
-        self._size = len(optional)
+        super().__init__([s for _, s in required] + [s for _, s, _ in optional])
+        n = len(required)
+        self.required = [(k, draw) for (k, _), draw in zip(required, self._draws[:n], strict=True)]
+        self.optional = [(k, draw, nullable) for (k, _, nullable), draw in zip(optional, self._draws[n:], strict=True)]
 
     def calc_is_empty(self, recur: Any) -> bool:
         return any(recur(s) for s in self.parts[: len(self.required)])
 
-    def do_validate(self) -> None:
-        for s in self.parts:
-            s.validate()
-
     def do_draw(self, data: Any) -> dict[str, Any]:
         out = {k: draw(data) for k, draw in self.required}
-        flags = data.draw_bytes(self._size, self._size) if self._size else b""
+        size = len(self.optional)
+        flags = data.draw_bytes(size, size) if size else b""
         for (k, draw, nullable), flag in zip(self.optional, flags, strict=True):
             if flag & 1:
                 out[k] = None if nullable and flag & 7 == 7 else draw(data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
@@ -21,6 +21,7 @@ __all__ = [
     "ID_CHARS",
     "RESERVED_THREAD_IDS",
     "SPECIAL_CHARS",
+    "Drawn",
     "built",
     "choice",
     "drawer",
@@ -94,7 +95,7 @@ def choice(branches: list[st.SearchStrategy[T]]) -> st.SearchStrategy[T]:
     """
     if len(branches) == 1:
         return branches[0]
-    return _Choice([eager(b) for b in branches])
+    return _Choice(branches)
 
 
 # Hypothesis strategies that take at most one choice. A parent below draws them with their own
@@ -115,28 +116,40 @@ def drawer(strategy: st.SearchStrategy[T]) -> Callable[[Any], T]:
     return lambda data: data.draw(strategy)
 
 
-class _Choice(st.SearchStrategy[T]):
-    # A SearchStrategy subclass, as Hypothesis's own one_of is: the index is a choice of the
-    # draw's own span, not a span of its own (st.composite would add two spans per union).
-    def __init__(self, branches: list[st.SearchStrategy[T]]) -> None:
+class Drawn(st.SearchStrategy[T]):
+    """A strategy over ``parts``, each drawn with its ``drawer`` inside this strategy's span.
+
+    A SearchStrategy subclass, as Hypothesis's own ``one_of`` and ``builds``
+    are (``st.composite`` would add a span per draw). A subclass says how its
+    parts make a value (``do_draw``) and when it can produce none
+    (``calc_is_empty``).
+    """
+
+    def __init__(self, parts: Iterable[st.SearchStrategy[Any]]) -> None:
         super().__init__()
-        self.branches_ = tuple(branches)
-        self._draws = [drawer(b) for b in branches]
+        self.parts = tuple(eager(p) for p in parts)
+        self._draws = [drawer(p) for p in self.parts]
+
+    def do_validate(self) -> None:
+        for part in self.parts:
+            part.validate()
+
+
+class _Choice(Drawn[T]):
+    # The branch index is one raw integer choice, shrinking towards the first branch.
+    def __init__(self, branches: list[st.SearchStrategy[T]]) -> None:
+        super().__init__(branches)
         self._last = len(branches) - 1
 
     def calc_is_empty(self, recur: Any) -> bool:
-        return all(recur(b) for b in self.branches_)
-
-    def do_validate(self) -> None:
-        for b in self.branches_:
-            b.validate()
+        return all(recur(b) for b in self.parts)
 
     def do_draw(self, data: Any) -> T:
         draw: Callable[[Any], T] = self._draws[data.draw_integer(0, self._last)]
         return draw(data)
 
     def __repr__(self) -> str:
-        return f"choice({', '.join(map(repr, self.branches_))})"
+        return f"choice({', '.join(map(repr, self.parts))})"
 
 
 def built(target: Callable[..., T], *parts: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
@@ -144,19 +157,13 @@ def built(target: Callable[..., T], *parts: st.SearchStrategy[Any]) -> st.Search
     return _Built(target, parts)
 
 
-class _Built(st.SearchStrategy[T]):
+class _Built(Drawn[T]):
     def __init__(self, target: Callable[..., T], parts: tuple[st.SearchStrategy[Any], ...]) -> None:
-        super().__init__()
+        super().__init__(parts)
         self.target = target
-        self.parts = parts
-        self._draws = [drawer(p) for p in parts]
 
     def calc_is_empty(self, recur: Any) -> bool:
         return any(recur(p) for p in self.parts)
-
-    def do_validate(self) -> None:
-        for p in self.parts:
-            p.validate()
 
     def do_draw(self, data: Any) -> T:
         return self.target(*[draw(data) for draw in self._draws])
