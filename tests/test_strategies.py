@@ -23,6 +23,7 @@ from runcontract.strategies import (
 )
 from runcontract.strategies._coverage import limits_reached
 from runcontract.strategies._rules import LABELS
+from runcontract.strategies._values import PICKABLE, choice, lists, maps, picker
 from support.strategies import assert_all_examples, draw_many, find_any, minimal
 
 V2 = load_contract()
@@ -341,6 +342,52 @@ def test_the_strategy_helpers_fail_when_they_should():
     with pytest.raises(NoSuchExample):
         find_any(st.integers(0, 10), lambda n: n > 10, max_examples=50)
     assert minimal(st.integers(), lambda n: n > 100) == 101
+
+
+# -- the building blocks: choice, lists, maps and pickers -------------------------------------
+
+
+def test_lists_keep_their_sizes():
+    for elements in (st.integers(0, 9), choice([st.just("a"), st.text(max_size=2)]), st.sampled_from("xyz")):
+        strategy = lists(elements, min_size=1, max_size=4)
+        assert_all_examples(strategy, lambda xs: 1 <= len(xs) <= 4)
+        assert len(find_any(strategy, lambda xs: len(xs) == 4)) == 4
+        assert len(find_any(strategy, lambda xs: len(xs) == 1)) == 1
+    assert_all_examples(lists(st.integers(), min_size=3, max_size=3), lambda xs: len(xs) == 3)
+
+
+def test_lists_shrink_as_st_lists_do():
+    assert minimal(lists(st.integers(0, 100), max_size=5)) == []
+    assert minimal(lists(st.integers(0, 100), max_size=6), lambda xs: sum(x > 10 for x in xs) >= 2) == [11, 11]
+    # Elements whose branch comes from the list's own bytes shrink to the first branch, and the
+    # ones that do not matter go wherever they are in the list.
+    mixed = lists(choice([st.just("a"), st.text("bc", min_size=1, max_size=3)]), max_size=5)
+    assert minimal(mixed, lambda xs: len(xs) >= 2) == ["a", "a"]
+    assert minimal(mixed, lambda xs: xs.count("cc") >= 1) == ["cc"]
+
+
+def test_unique_lists_and_maps():
+    keys = st.text("ab", max_size=2)
+    assert_all_examples(lists(keys, max_size=5, unique_by=len), lambda xs: len({len(x) for x in xs}) == len(xs))
+    assert len(find_any(lists(st.integers(0, 3), min_size=4, max_size=4, unique_by=int))) == 4
+    assert_all_examples(maps(keys, st.integers(), min_size=1, max_size=3), lambda m: 1 <= len(m) <= 3)
+    assert minimal(maps(keys, st.integers(0, 9), max_size=3), lambda m: len(m) >= 2) == {"": 0, "a": 0}
+
+
+def test_pickers_take_only_small_finite_strategies():
+    assert picker(choice([st.just(1), st.integers()])) is not None
+    assert picker(st.sampled_from(range(PICKABLE))) is not None
+    assert picker(st.booleans()) is not None
+    for strategy in (st.integers(0, 3), st.sampled_from(range(PICKABLE + 1)), st.sampled_from("ab").filter(bool)):
+        assert picker(strategy) is None
+    pick = picker(st.sampled_from("abc"))
+    assert pick is not None and [pick(None, bits) for bits in range(4)] == ["a", "b", "c", "a"]
+
+
+@pytest.mark.parametrize(("low", "high"), [(-1, 3), (4, 3)])
+def test_lists_check_their_sizes_eagerly(low, high):
+    with pytest.raises(ValueError, match="min_size"):
+        lists(st.integers(), min_size=low, max_size=high)
 
 
 # -- the keyword-rule table -------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """Compile a contract's canonical request schema into Hypothesis strategies.
 
 A small schema walker, like hypothesis-jsonschema's but only for the canonical
-form (see ``contract._schema``): objects draw their required properties and a
-byte string saying which optional ones appear (and which nullable ones are
-null), unions are one flat choice with their simplest branch first, and limits
-get an extra branch that sits exactly on them. Everything is built once per
+form (see ``contract._schema``): objects draw one byte string saying which
+optional properties appear, which nullable ones are null and which branch or
+enum value each property takes, unions are one flat choice with their simplest
+branch first, lists draw their size first (with their elements' branches, when
+they have some), and limits get an extra branch that sits exactly on them. Everything is built once per
 contract and drawn with as few Hypothesis draws as possible, since Hypothesis's
 per-draw cost, not this code, is what limits the rate. Nodes using keywords
 the walker does not know fall back to hypothesis-jsonschema for that node only.
@@ -42,7 +43,10 @@ from ._values import (
     json_objects,
     json_schema_objects,
     json_values,
+    lists,
+    maps,
     padded,
+    picker,
     uris,
 )
 from ._walk import embed, field_path, join
@@ -164,12 +168,12 @@ class Builder:
         low, high = node.get("minItems", 0), node.get("maxItems")
         unique = json_key if node.get("uniqueItems") else None
         few = high if high is not None and high < low + 3 else low + 3
-        branches = [st.lists(items, min_size=low, max_size=few, unique_by=unique)]
+        branches = [lists(items, min_size=low, max_size=few, unique_by=unique)]
         if high is not None and high > few:
             if unique:
-                branches.append(st.lists(items, min_size=high, max_size=high, unique_by=unique))
+                branches.append(lists(items, min_size=high, max_size=high, unique_by=unique))
             else:
-                branches.append(st.lists(items, min_size=1, max_size=3).map(lambda xs: (xs * high)[:high]))
+                branches.append(built(lambda xs: (xs * high)[:high], lists(items, min_size=1, max_size=3)))
         return branches
 
     def _items(self, node: Schema, path: SchemaPath, fp: str) -> Strategy:
@@ -237,10 +241,10 @@ class Builder:
         if high is not None:
             high = max(high - extra, 0)
         few = high if high is not None and high < low + 3 else low + 3
-        branches = [st.dictionaries(keys, values, min_size=low, max_size=few)]
+        branches = [maps(keys, values, min_size=low, max_size=few)]
         if high is not None and high > few:
             # Exactly maxProperties pairs, cheaply: up to two drawn pairs, the rest derived from them.
-            seed = st.dictionaries(keys, values, min_size=1, max_size=2)
+            seed = maps(keys, values, min_size=1, max_size=2)
             branches.append(built(_fill_map, seed, st.just(high), st.just(node.get("propertyNames") or {})))
         return choice(branches)
 
@@ -296,12 +300,15 @@ def _constants(node: Schema) -> list[Any] | None:
 def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, bool]]) -> Strategy:
     """Objects with every ``required`` key and any subset of the ``optional`` ones.
 
-    Which optional keys appear, and which nullable ones are null, is one
-    choice: a byte string with one byte per key (odd: present; for a nullable
-    key, ``0b111`` in the low bits: null). Hypothesis shrinks each byte towards
-    zero independently, so shrinking drops every optional key that does not
-    matter, for the price of a single draw, where ``st.fixed_dictionaries``
-    spends two to three per key and a ``one_of(none(), ...)`` two more.
+    Which optional keys appear, which nullable ones are null, and which branch
+    (of a union) or value (of an enum or boolean) a key takes is one choice: a
+    byte string with one byte per optional key (odd: present; for a nullable
+    key, ``0b111`` in the low bits: null; the high bits: the branch) and per
+    required key with branches. Hypothesis shrinks each byte towards zero
+    independently, so shrinking drops every optional key that does not matter
+    and moves every union to its first branch, for the price of a single draw,
+    where ``st.fixed_dictionaries`` spends two to three per key, a
+    ``one_of(none(), ...)`` two more and each union one.
     """
     if not required and not optional:
         return st.just({})
@@ -309,23 +316,38 @@ def _objects(required: dict[str, Strategy], optional: dict[str, tuple[Strategy, 
 
 
 class _Objects(Drawn[dict[str, Any]]):
-    # The flags are one raw bytes choice of the object's own span.
+    # One raw bytes choice of the object's own span: a byte per optional key, and per required
+    # key whose value has a picker (a union, an enum, a boolean). For an optional key bit 0 says
+    # whether it appears, low bits 0b111 that a nullable one is null, and the five high bits make
+    # its picker's decision; a required key's byte is all its picker's. Every byte shrinks
+    # towards 0: absent, first branch, first value.
     def __init__(self, required: list[tuple[str, Strategy]], optional: list[tuple[str, Strategy, bool]]) -> None:
         super().__init__([s for _, s in required] + [s for _, s, _ in optional])
         n = len(required)
-        self.required = [(k, draw) for (k, _), draw in zip(required, self._draws[:n], strict=True)]
-        self.optional = [(k, draw, nullable) for (k, _, nullable), draw in zip(optional, self._draws[n:], strict=True)]
+        self.required = [
+            (k, draw, picker(s)) for (k, _), s, draw in zip(required, self.parts[:n], self._draws[:n], strict=True)
+        ]
+        self.optional = [
+            (k, draw, nullable, picker(s))
+            for (k, _, nullable), s, draw in zip(optional, self.parts[n:], self._draws[n:], strict=True)
+        ]
+        self._size = len(self.optional) + sum(1 for *_, pick in self.required if pick)
 
     def calc_is_empty(self, recur: Any) -> bool:
         return any(recur(s) for s in self.parts[: len(self.required)])
 
     def do_draw(self, data: Any) -> dict[str, Any]:
-        out = {k: draw(data) for k, draw in self.required}
-        size = len(self.optional)
-        flags = data.draw_bytes(size, size) if size else b""
-        for (k, draw, nullable), flag in zip(self.optional, flags, strict=True):
+        flags = iter(data.draw_bytes(self._size, self._size) if self._size else b"")
+        out = {}
+        for k, draw, pick in self.required:
+            out[k] = pick(data, next(flags)) if pick else draw(data)
+        for k, draw, nullable, pick in self.optional:
+            flag = next(flags)
             if flag & 1:
-                out[k] = None if nullable and flag & 7 == 7 else draw(data)
+                if nullable and flag & 7 == 7:
+                    out[k] = None
+                else:
+                    out[k] = pick(data, flag >> 3) if pick else draw(data)
         return out
 
 

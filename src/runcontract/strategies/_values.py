@@ -13,15 +13,18 @@ import string
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 from ._registry import THREAD_ID, FieldRegistry, current_registry
 
 __all__ = [
     "ID_CHARS",
+    "PICKABLE",
     "RESERVED_THREAD_IDS",
     "SPECIAL_CHARS",
     "Drawn",
+    "Picker",
     "built",
     "choice",
     "drawer",
@@ -31,7 +34,10 @@ __all__ = [
     "json_objects",
     "json_schema_objects",
     "json_values",
+    "lists",
+    "maps",
     "padded",
+    "picker",
     "thread_ids",
     "uris",
 ]
@@ -152,6 +158,42 @@ class _Choice(Drawn[T]):
         return f"choice({', '.join(map(repr, self.parts))})"
 
 
+# A picker draws a value whose first decision (which branch, which constant) its parent has
+# already made, as ``bits`` spread over at least 0-31: the parent draws the bits of several values
+# as one raw bytes choice, where each value would otherwise take a choice of its own.
+Picker = Callable[[Any, int], T]
+PICKABLE = 32  # the most branches or constants a picker chooses among (five bits)
+
+
+def picker(strategy: st.SearchStrategy[T]) -> Picker[T] | None:
+    """How a parent draws ``strategy`` from ``bits`` it drew itself, or None if it cannot.
+
+    A ``choice`` draws the branch the bits select (with a span of its own, so
+    that Hypothesis's mutator can still copy the value to another place); a
+    ``sampled_from`` (or ``booleans``) is the value they select. Either has at
+    most ``PICKABLE`` options. Bits shrink towards 0: the first branch, the
+    first value, as the strategy itself would.
+    """
+    strategy = eager(strategy)
+    if isinstance(strategy, _Choice) and len(strategy.parts) <= PICKABLE:
+        branches = strategy.parts
+        return lambda data, bits: data.draw(branches[bits % len(branches)])
+    values = _few_values(strategy)
+    if values is None:
+        return None
+    return lambda data, bits: values[bits % len(values)]
+
+
+def _few_values(strategy: st.SearchStrategy[T]) -> tuple[T, ...] | None:
+    kind = type(strategy).__name__
+    if kind == "BooleansStrategy":
+        return (False, True)  # type: ignore[return-value]
+    if kind == "SampledFromStrategy" and not getattr(strategy, "_transformations", True):
+        values = tuple(strategy.elements)  # type: ignore[attr-defined]
+        return values if 2 <= len(values) <= PICKABLE else None
+    return None
+
+
 def built(target: Callable[..., T], *parts: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
     """``st.builds(target, *parts)`` whose one-choice parts take no span of their own (see ``drawer``)."""
     return _Built(target, parts)
@@ -170,6 +212,85 @@ class _Built(Drawn[T]):
 
     def __repr__(self) -> str:
         return f"built({getattr(self.target, '__name__', self.target)!r}, {', '.join(map(repr, self.parts))})"
+
+
+def lists(
+    elements: st.SearchStrategy[T],
+    *,
+    min_size: int = 0,
+    max_size: int,
+    unique_by: Callable[[T], Any] | None = None,
+) -> st.SearchStrategy[list[T]]:
+    """Like ``st.lists``, for fewer choices: the size is drawn first, as one choice.
+
+    ``st.lists`` spends a boolean and a span per element deciding whether to
+    go on. Here the size is one integer choice, or, when the elements have a
+    :func:`picker` (unions, enums), one raw bytes choice whose length is the
+    size and whose bytes make each element's first decision. Each element is
+    one span. It shrinks as ``st.lists`` does: the size goes down (Hypothesis's
+    shrinker deletes the elements no longer read) and the elements towards
+    their simplest. With ``unique_by``, a duplicate is drawn again, up to three
+    times, then the list ends there (below ``min_size`` the example is
+    rejected).
+    """
+    if not 0 <= min_size <= max_size:
+        raise ValueError(f"need 0 <= min_size <= max_size, got min_size={min_size!r}, max_size={max_size!r}")
+    return _Lists(elements, min_size, max_size, unique_by)
+
+
+class _Lists(Drawn[list[T]]):
+    def __init__(
+        self, elements: st.SearchStrategy[T], low: int, high: int, unique_by: Callable[[T], Any] | None
+    ) -> None:
+        super().__init__([elements])
+        self.low, self.high, self.unique_by = low, high, unique_by
+        self.pick = picker(self.parts[0])
+
+    def calc_is_empty(self, recur: Any) -> bool:
+        return self.low > 0 and bool(recur(self.parts[0]))
+
+    def do_draw(self, data: Any) -> list[T]:
+        (elements,) = self.parts
+        firsts: bytes | None = None
+        if self.pick is not None:
+            firsts = data.draw_bytes(self.low, self.high)
+            size = len(firsts)
+        else:
+            size = data.draw_integer(self.low, self.high) if self.high > self.low else self.low
+        out: list[T] = []
+        seen: set[Any] = set()
+        for i in range(size):
+            value = data.draw(elements) if firsts is None else self.pick(data, firsts[i])  # type: ignore[misc]
+            if self.unique_by is not None:
+                key, retries = self.unique_by(value), 3
+                while key in seen and retries:
+                    value = data.draw(elements)
+                    key, retries = self.unique_by(value), retries - 1
+                if key in seen:
+                    break
+                seen.add(key)
+            out.append(value)
+        if len(out) < self.low:
+            reject()
+        return out
+
+    def __repr__(self) -> str:
+        return f"lists({self.parts[0]!r}, min_size={self.low}, max_size={self.high})"
+
+
+def maps(
+    keys: st.SearchStrategy[Any], values: st.SearchStrategy[T], *, min_size: int = 0, max_size: int
+) -> st.SearchStrategy[dict[Any, T]]:
+    """Like ``st.dictionaries``, drawn as :func:`lists` of pairs unique by key."""
+    return built(dict, lists(built(_pair, keys, values), min_size=min_size, max_size=max_size, unique_by=_first))
+
+
+def _pair(key: Any, value: T) -> tuple[Any, T]:
+    return key, value
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
 
 
 def padded(
