@@ -23,7 +23,7 @@ from runcontract.strategies import (
 )
 from runcontract.strategies._coverage import limits_reached
 from runcontract.strategies._rules import LABELS
-from runcontract.strategies._values import PICKABLE, choice, lists, maps, picker
+from runcontract.strategies._values import choice, lists, maps, picker
 from support.strategies import assert_all_examples, draw_many, find_any, minimal
 
 V2 = load_contract()
@@ -375,12 +375,13 @@ def test_unique_lists_and_maps():
 
 
 def test_pickers_take_only_small_finite_strategies():
-    assert picker(choice([st.just(1), st.integers()])) is not None
-    assert picker(st.sampled_from(range(PICKABLE))) is not None
-    assert picker(st.booleans()) is not None
-    for strategy in (st.integers(0, 3), st.sampled_from(range(PICKABLE + 1)), st.sampled_from("ab").filter(bool)):
-        assert picker(strategy) is None
-    pick = picker(st.sampled_from("abc"))
+    assert picker(choice([st.just(1), st.integers()]), bits=1) is not None
+    assert picker(st.sampled_from(range(32)), bits=5) is not None
+    assert picker(st.booleans(), bits=1) is not None
+    for strategy in (st.integers(0, 3), st.sampled_from(range(33)), st.sampled_from("ab").filter(bool)):
+        assert picker(strategy, bits=5) is None
+    assert picker(choice([st.just(1), st.just(2), st.integers()]), bits=1) is None
+    pick = picker(st.sampled_from("abc"), bits=2)
     assert pick is not None and [pick(None, bits) for bits in range(4)] == ["a", "b", "c", "a"]
 
 

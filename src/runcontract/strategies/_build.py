@@ -26,6 +26,7 @@ still shows it: ``{"assistant_id": "", "metadata": {"aaa...a" (65): ""}}``.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from hypothesis import strategies as st
@@ -325,10 +326,10 @@ class _Objects(Drawn[dict[str, Any]]):
         super().__init__([s for _, s in required] + [s for _, s, _ in optional])
         n = len(required)
         self.required = [
-            (k, draw, picker(s)) for (k, _), s, draw in zip(required, self.parts[:n], self._draws[:n], strict=True)
+            (k, draw, picker(s, bits=8)) for (k, _), s, draw in zip(required, self.parts[:n], self._draws[:n], strict=True)
         ]
         self.optional = [
-            (k, draw, nullable, picker(s))
+            (k, draw, nullable, picker(s, bits=5))
             for (k, _, nullable), s, draw in zip(optional, self.parts[n:], self._draws[n:], strict=True)
         ]
         self._size = len(self.optional) + sum(1 for *_, pick in self.required if pick)
@@ -435,16 +436,26 @@ def _strings(node: Schema) -> list[Strategy]:
 
 
 def _pattern_strings(pattern: str) -> Strategy:
-    """``from_regex``, plus (for ``^[class]{m,n}$`` patterns) the shortest and longest matches."""
-    regex = st.from_regex(pattern, fullmatch=True)
+    """Strings matching ``pattern``, plus (for ``^[class]{m,n}$``) the shortest and longest matches.
+
+    A class of ASCII characters is plain ``st.text`` over them (one choice); other patterns
+    go through ``from_regex`` (a choice per character and more).
+    """
     m = CLASS_RE.match(pattern)
-    if not m:
-        return regex
-    fill = _class_fill(m.group(1))
-    if fill is None:
-        return regex
+    fill = _class_fill(m.group(1)) if m else None
+    if m is None or fill is None:
+        return st.from_regex(pattern, fullmatch=True)
     low, high = int(m.group(2)), int(m.group(3))
+    members = _ascii_members(m.group(1))
+    regex = st.text(members, min_size=low, max_size=high) if members else st.from_regex(pattern, fullmatch=True)
     return choice([regex, padded(low, alphabet=fill), padded(high, alphabet=fill)])
+
+
+def _ascii_members(char_class: str) -> str | None:
+    """Every character ``[...]`` matches, if it is a class of ASCII characters only (else None)."""
+    if char_class.startswith("[^") or not char_class.isascii() or "\\" in char_class:
+        return None
+    return "".join(ch for ch in map(chr, range(128)) if re.fullmatch(char_class, ch))
 
 
 def _class_fill(char_class: str) -> st.SearchStrategy[str] | None:

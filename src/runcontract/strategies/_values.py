@@ -20,7 +20,6 @@ from ._registry import THREAD_ID, FieldRegistry, current_registry
 
 __all__ = [
     "ID_CHARS",
-    "PICKABLE",
     "RESERVED_THREAD_IDS",
     "SPECIAL_CHARS",
     "Drawn",
@@ -140,6 +139,10 @@ class Drawn(st.SearchStrategy[T]):
         for part in self.parts:
             part.validate()
 
+    def picker(self, bits: int) -> Picker[T] | None:
+        """See :func:`picker`; a subclass whose first decision a parent can make says how."""
+        return None
+
 
 class _Choice(Drawn[T]):
     # The branch index is one raw integer choice, shrinking towards the first branch.
@@ -154,44 +157,43 @@ class _Choice(Drawn[T]):
         draw: Callable[[Any], T] = self._draws[data.draw_integer(0, self._last)]
         return draw(data)
 
+    def picker(self, bits: int) -> Picker[T] | None:
+        branches = self.parts
+        if len(branches) > 1 << bits:
+            return None
+        return lambda data, b: data.draw(branches[b % len(branches)])
+
     def __repr__(self) -> str:
         return f"choice({', '.join(map(repr, self.parts))})"
 
 
 # A picker draws a value whose first decision (which branch, which constant) its parent has
-# already made, as ``bits`` spread over at least 0-31: the parent draws the bits of several values
-# as one raw bytes choice, where each value would otherwise take a choice of its own.
+# already made, as ``bits``: the parent draws the bits of several values as one raw bytes choice,
+# where each value would otherwise take a choice of its own.
 Picker = Callable[[Any, int], T]
-PICKABLE = 32  # the most branches or constants a picker chooses among (five bits)
 
 
-def picker(strategy: st.SearchStrategy[T]) -> Picker[T] | None:
-    """How a parent draws ``strategy`` from ``bits`` it drew itself, or None if it cannot.
+def picker(strategy: st.SearchStrategy[T], *, bits: int) -> Picker[T] | None:
+    """How a parent draws ``strategy`` from a number of ``bits`` it drew itself, or None if it cannot.
 
     A ``choice`` draws the branch the bits select (with a span of its own, so
     that Hypothesis's mutator can still copy the value to another place); a
-    ``sampled_from`` (or ``booleans``) is the value they select. Either has at
-    most ``PICKABLE`` options. Bits shrink towards 0: the first branch, the
+    ``sampled_from`` (or ``booleans``) is the value they select; either needs
+    at most ``2**bits`` options. Bits shrink towards 0: the first branch, the
     first value, as the strategy itself would.
     """
     strategy = eager(strategy)
-    if isinstance(strategy, _Choice) and len(strategy.parts) <= PICKABLE:
-        branches = strategy.parts
-        return lambda data, bits: data.draw(branches[bits % len(branches)])
-    values = _few_values(strategy)
-    if values is None:
-        return None
-    return lambda data, bits: values[bits % len(values)]
-
-
-def _few_values(strategy: st.SearchStrategy[T]) -> tuple[T, ...] | None:
+    if isinstance(strategy, Drawn):
+        return strategy.picker(bits)
     kind = type(strategy).__name__
+    values: tuple[Any, ...] = ()
     if kind == "BooleansStrategy":
-        return (False, True)  # type: ignore[return-value]
-    if kind == "SampledFromStrategy" and not getattr(strategy, "_transformations", True):
+        values = (False, True)
+    elif kind == "SampledFromStrategy" and not getattr(strategy, "_transformations", True):
         values = tuple(strategy.elements)  # type: ignore[attr-defined]
-        return values if 2 <= len(values) <= PICKABLE else None
-    return None
+    if not 2 <= len(values) <= 1 << bits:
+        return None
+    return lambda data, b: values[b % len(values)]  # type: ignore[no-any-return]
 
 
 def built(target: Callable[..., T], *parts: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
@@ -244,7 +246,7 @@ class _Lists(Drawn[list[T]]):
     ) -> None:
         super().__init__([elements])
         self.low, self.high, self.unique_by = low, high, unique_by
-        self.pick = picker(self.parts[0])
+        self.pick = picker(self.parts[0], bits=8)
 
     def calc_is_empty(self, recur: Any) -> bool:
         return self.low > 0 and bool(recur(self.parts[0]))
@@ -281,12 +283,29 @@ class _Lists(Drawn[list[T]]):
 def maps(
     keys: st.SearchStrategy[Any], values: st.SearchStrategy[T], *, min_size: int = 0, max_size: int
 ) -> st.SearchStrategy[dict[Any, T]]:
-    """Like ``st.dictionaries``, drawn as :func:`lists` of pairs unique by key."""
-    return built(dict, lists(built(_pair, keys, values), min_size=min_size, max_size=max_size, unique_by=_first))
+    """Like ``st.dictionaries``: :func:`lists` of pairs unique by key, each pair's key and value
+    taking their first decision from the list's byte for that pair (four bits each)."""
+    return built(dict, lists(_Pairs([keys, values]), min_size=min_size, max_size=max_size, unique_by=_first))
 
 
-def _pair(key: Any, value: T) -> tuple[Any, T]:
-    return key, value
+class _Pairs(Drawn[tuple[Any, T]]):
+    def calc_is_empty(self, recur: Any) -> bool:
+        return any(recur(p) for p in self.parts)
+
+    def do_draw(self, data: Any) -> tuple[Any, T]:
+        key, value = self._draws
+        return key(data), value(data)
+
+    def picker(self, bits: int) -> Picker[tuple[Any, T]] | None:
+        if bits < 8:
+            return None
+        (key, value), (key_pick, value_pick) = self._draws, [picker(p, bits=4) for p in self.parts]
+        if key_pick is None and value_pick is None:
+            return None
+        return lambda data, b: (
+            key_pick(data, b & 15) if key_pick else key(data),
+            value_pick(data, b >> 4) if value_pick else value(data),
+        )
 
 
 def _first(pair: tuple[Any, Any]) -> Any:
@@ -379,7 +398,7 @@ def uris() -> st.SearchStrategy[str]:
             st.sampled_from(["%E7%94%BB%E5%83%8F", "a%20b", "%F0%9F%98%80"]),
         ]
     )
-    path = st.lists(segment, max_size=3).map("/".join)
+    path = built("/".join, lists(segment, max_size=3))
     return choice(
         [
             st.sampled_from(["https://example.com/image.png", "http://localhost:8080/a?b=c#d"]),
@@ -408,12 +427,12 @@ def json_values(*, max_leaves: int = 6) -> st.SearchStrategy[Any]:
 def _nest_values(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     # A named function, not a lambda: Hypothesis reads the source to check that
     # ``extend`` uses its argument, and a lambda's source is not always found.
-    return choice([st.lists(inner, max_size=3), st.dictionaries(free_text(), inner, max_size=3)])
+    return choice([lists(inner, max_size=3), maps(free_text(), inner, max_size=3)])
 
 
 def json_objects() -> st.SearchStrategy[dict[str, Any]]:
     """Any JSON object; shrinks to ``{}``."""
-    return st.dictionaries(free_text(), json_values(max_leaves=4), max_size=4)
+    return maps(free_text(), json_values(max_leaves=4), max_size=4)
 
 
 _NAME = st.text(string.ascii_letters + string.digits + "_", min_size=1, max_size=12)
@@ -425,9 +444,7 @@ def _leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:
     return choice(
         [
             st.sampled_from([{"type": "string"}, {"type": "integer"}, {"type": "number"}, {"type": "boolean"}]),
-            st.lists(st.text(ID_CHARS, max_size=8), min_size=1, max_size=4, unique=True).map(
-                lambda values: {"type": "string", "enum": values}
-            ),
+            built(_enum_schema, lists(st.text(ID_CHARS, max_size=8), min_size=1, max_size=4, unique_by=str)),
             st.fixed_dictionaries(
                 {"type": st.just("integer")}, optional={"minimum": st.integers(-10, 10), "description": free_text()}
             ),
@@ -437,6 +454,10 @@ def _leaf_schemas() -> st.SearchStrategy[dict[str, Any]]:
             ),
         ]
     )
+
+
+def _enum_schema(values: list[str]) -> dict[str, Any]:
+    return {"type": "string", "enum": values}
 
 
 def json_schema_objects() -> st.SearchStrategy[dict[str, Any]]:
@@ -449,7 +470,7 @@ def json_schema_objects() -> st.SearchStrategy[dict[str, Any]]:
     """
 
     def extend(inner: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
-        props = st.dictionaries(_NAME, inner, max_size=4)
+        props = maps(_NAME, inner, max_size=4)
         obj = built(
             lambda p, req, closed: {
                 "type": "object",
