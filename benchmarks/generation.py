@@ -9,8 +9,12 @@ run, by CPU time: one ``@given`` test run per generator drawing examples with
 once it has used ``--seconds`` of CPU (after a 10-example warm-up that builds
 the strategy).
 Reported per generator: payloads per second, the share the contract accepts,
-mean JSON size, and how many catalogued limits the sample reaches (the
-boundary-heavy mix).
+mean JSON size, how many catalogued limits the sample reaches (the
+boundary-heavy mix), and how many choices Hypothesis records per payload (in a
+separate, untimed run of 300 examples: counting costs a span per draw). The
+choices are what the rate mostly depends on: Hypothesis spends a fixed amount
+per test case and then about as much again per choice, drawing, replaying and
+mutating it.
 """
 
 from __future__ import annotations
@@ -67,6 +71,26 @@ def _run(strategy: st.SearchStrategy[Any], n: int, sink: Callable[[Any], None], 
     return stopped[0] if stopped else time.process_time() - start
 
 
+class _Counting(st.SearchStrategy[Any]):
+    """``inner``, noting how many choices each draw of it took."""
+
+    def __init__(self, inner: st.SearchStrategy[Any], counts: list[int]) -> None:
+        super().__init__()
+        self.inner, self.counts = inner, counts
+
+    def do_draw(self, data: Any) -> Any:
+        start = len(data.nodes)
+        value = data.draw(self.inner)
+        self.counts.append(len(data.nodes) - start)
+        return value
+
+
+def choices_per_payload(strategy: st.SearchStrategy[Any], n: int = 300) -> float:
+    counts: list[int] = []
+    _run(_Counting(strategy, counts), n, lambda _: None, 60.0)
+    return sum(counts) / max(len(counts), 1)
+
+
 def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract) -> dict[str, Any]:
     _run(strategy, 10, lambda _: None, seconds)  # warm-up: builds and caches the strategy
     sample: list[Any] = []
@@ -81,6 +105,7 @@ def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract
         "valid": sum(contract.is_valid(p) for p in sample) / max(len(sample), 1),
         "size": sum(sizes) / max(len(sizes), 1),
         "limits": len(reached),
+        "choices": choices_per_payload(strategy),
     }
 
 
@@ -121,14 +146,14 @@ def main() -> None:
     if args.only:
         generators = [(name, make) for name, make in generators if name.startswith(args.only)]
     print(f"contract: {contract.version} from {contract.source}, {len(contract.catalogue)} constraints")
-    print(f"{'generator':<38} {'payloads/s':>10} {'n':>6} {'valid':>6} {'mean bytes':>10} {'limits':>7}")
+    print(f"{'generator':<38} {'payloads/s':>10} {'n':>6} {'valid':>6} {'mean bytes':>10} {'limits':>7} {'choices':>7}")
     results: dict[str, dict[str, Any]] = {}
     for name, make in generators:
         row = measure(make(), args.seconds, contract)
         results[name] = row
         print(
             f"{name:<38} {row['rate']:>10.1f} {row['n']:>6} {row['valid']:>6.0%} {row['size']:>10.0f} "
-            f"{row['limits']:>4}/{len(contract.catalogue)}"
+            f"{row['limits']:>4}/{len(contract.catalogue)} {row['choices']:>7.1f}"
         )
     if "runcontract valid_requests()" not in results:
         return
@@ -152,7 +177,15 @@ def _readme(
 
     total = len(contract.catalogue)
     rows = [
-        [f"`{name}`", f"{r['rate']:.1f}", r["n"], f"{r['valid']:.0%}", f"{r['size']:.0f}", f"{r['limits']}/{total}"]
+        [
+            f"`{name}`",
+            f"{r['rate']:.1f}",
+            r["n"],
+            f"{r['valid']:.0%}",
+            f"{r['size']:.0f}",
+            f"{r['limits']}/{total}",
+            f"{r['choices']:.1f}",
+        ]
         for name, r in results.items()
     ]
     md = [
@@ -161,10 +194,11 @@ def _readme(
         f"`python benchmarks/generation.py --seconds {args.seconds:g}`: {machine()}.",
         "",
         "Payloads per CPU second from one `@given` run per generator (generate phase only, no database), "
-        f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, and how many of the {total} "
-        "catalogued limits the sample reaches on the valid side:",
+        f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, how many of the {total} "
+        "catalogued limits the sample reaches on the valid side, and the choices Hypothesis records per payload "
+        "(a separate run of 300; the rate depends mostly on them):",
         "",
-        md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached"], rows),
+        md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached", "choices"], rows),
         "",
         f"runcontract draws {' and '.join(ratios)} payloads per second.",
     ]
