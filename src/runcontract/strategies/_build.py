@@ -5,9 +5,10 @@ form (see ``contract._schema``): objects draw one byte string saying which
 optional properties appear, which nullable ones are null and which branch or
 enum value each property takes, unions are one flat choice with their simplest
 branch first, lists draw their size first (with their elements' branches, when
-they have some), and limits get an extra branch that sits exactly on them. Everything is built once per
-contract and drawn with as few Hypothesis draws as possible, since Hypothesis's
-per-draw cost, not this code, is what limits the rate. Nodes using keywords
+they have some), and limits get an extra branch that sits exactly on them.
+Everything is built once per contract and drawn with as few Hypothesis choices
+as possible, since Hypothesis's per-choice cost, not this code, is what limits
+the rate. Nodes using keywords
 the walker does not know fall back to hypothesis-jsonschema for that node only.
 
 Invalid payloads are built per catalogued constraint by its rule (``_rules``):
@@ -326,7 +327,8 @@ class _Objects(Drawn[dict[str, Any]]):
         super().__init__([s for _, s in required] + [s for _, s, _ in optional])
         n = len(required)
         self.required = [
-            (k, draw, picker(s, bits=8)) for (k, _), s, draw in zip(required, self.parts[:n], self._draws[:n], strict=True)
+            (k, draw, picker(s, bits=8))
+            for (k, _), s, draw in zip(required, self.parts[:n], self._draws[:n], strict=True)
         ]
         self.optional = [
             (k, draw, nullable, picker(s, bits=5))

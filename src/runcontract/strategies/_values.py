@@ -126,8 +126,9 @@ class Drawn(st.SearchStrategy[T]):
 
     A SearchStrategy subclass, as Hypothesis's own ``one_of`` and ``builds``
     are (``st.composite`` would add a span per draw). A subclass says how its
-    parts make a value (``do_draw``) and when it can produce none
-    (``calc_is_empty``).
+    parts make a value (``do_draw``), when it can produce none
+    (``calc_is_empty``) and, if a parent can make its first decision for it,
+    how (``picker``).
     """
 
     def __init__(self, parts: Iterable[st.SearchStrategy[Any]]) -> None:
@@ -193,7 +194,7 @@ def picker(strategy: st.SearchStrategy[T], *, bits: int) -> Picker[T] | None:
         values = tuple(strategy.elements)  # type: ignore[attr-defined]
     if not 2 <= len(values) <= 1 << bits:
         return None
-    return lambda data, b: values[b % len(values)]  # type: ignore[no-any-return]
+    return lambda data, b: values[b % len(values)]
 
 
 def built(target: Callable[..., T], *parts: st.SearchStrategy[Any]) -> st.SearchStrategy[T]:
@@ -253,8 +254,8 @@ class _Lists(Drawn[list[T]]):
 
     def do_draw(self, data: Any) -> list[T]:
         (elements,) = self.parts
-        firsts: bytes | None = None
-        if self.pick is not None:
+        pick, firsts = self.pick, b""
+        if pick is not None:
             firsts = data.draw_bytes(self.low, self.high)
             size = len(firsts)
         else:
@@ -262,7 +263,7 @@ class _Lists(Drawn[list[T]]):
         out: list[T] = []
         seen: set[Any] = set()
         for i in range(size):
-            value = data.draw(elements) if firsts is None else self.pick(data, firsts[i])  # type: ignore[misc]
+            value = pick(data, firsts[i]) if pick is not None else data.draw(elements)
             if self.unique_by is not None:
                 key, retries = self.unique_by(value), 3
                 while key in seen and retries:
