@@ -1,7 +1,7 @@
 """Valid CreateRunRequest payloads per second: runcontract vs Schemathesis vs hypothesis-jsonschema.
 
     python benchmarks/generation.py [--seconds 4] [--spec ../shared/specs/openai-openapi-2.3.0.yaml] [--update-readme]
-                                    [--only runcontract]
+                                    [--only runcontract] [--before REV] [--json]
 
 All three generators are measured the same way, on the same machine, in one
 run, by CPU time: one ``@given`` test run per generator drawing examples with
@@ -15,6 +15,10 @@ separate, untimed run of 300 examples: counting costs a span per draw). The
 choices are what the rate mostly depends on: Hypothesis spends a fixed amount
 per test case and then about as much again per choice, drawing, replaying and
 mutating it.
+
+``--before REV`` adds runcontract as it was at git revision REV, measured in
+the same run (a temporary ``git worktree`` of REV, this script run on it in a
+subprocess): before and after side by side on the same machine state.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,8 +112,32 @@ def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract
         "valid": sum(contract.is_valid(p) for p in sample) / max(len(sample), 1),
         "size": sum(sizes) / max(len(sizes), 1),
         "limits": len(reached),
+        "catalogue": len(contract.catalogue),
         "choices": choices_per_payload(strategy),
     }
+
+
+def measure_before(rev: str, args: argparse.Namespace) -> dict[str, Any]:
+    """runcontract's row at git revision ``rev``: this script, run on a temporary worktree of it."""
+    repo = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "tree"
+        subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev], check=True)
+        argv = [sys.executable, __file__, "--only", "runcontract", "--json", "--seconds", str(args.seconds)]
+        try:
+            child = subprocess.run(
+                [*argv, "--spec", str(args.spec)],
+                env={**os.environ, "PYTHONPATH": str(tree / "src")},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=False)
+    if child.returncode:
+        raise SystemExit(f"--before {rev}: the benchmark failed there: {child.stderr.strip().splitlines()[-1:]}")
+    row: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])["runcontract valid_requests()"]
+    return row
 
 
 def main() -> None:
@@ -115,6 +146,8 @@ def main() -> None:
     parser.add_argument("--spec", type=Path, default=SPEC, help="the published OpenAPI document")
     parser.add_argument("--update-readme", action="store_true", help="rewrite this block of the README section")
     parser.add_argument("--only", metavar="NAME", help="run only the generators whose name starts with NAME")
+    parser.add_argument("--before", metavar="REV", help="also measure runcontract at git revision REV")
+    parser.add_argument("--json", action="store_true", help="end with the results as one JSON line")
     args = parser.parse_args()
 
     have_spec = args.spec.exists()
@@ -148,13 +181,20 @@ def main() -> None:
     print(f"contract: {contract.version} from {contract.source}, {len(contract.catalogue)} constraints")
     print(f"{'generator':<38} {'payloads/s':>10} {'n':>6} {'valid':>6} {'mean bytes':>10} {'limits':>7} {'choices':>7}")
     results: dict[str, dict[str, Any]] = {}
-    for name, make in generators:
-        row = measure(make(), args.seconds, contract)
+    measurements: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        (name, lambda make=make: measure(make(), args.seconds, contract)) for name, make in generators
+    ]
+    if args.before:
+        measurements.insert(1, (f"runcontract at {args.before}", lambda: measure_before(args.before, args)))
+    for name, run in measurements:
+        row = run()
         results[name] = row
         print(
             f"{name:<38} {row['rate']:>10.1f} {row['n']:>6} {row['valid']:>6.0%} {row['size']:>10.0f} "
-            f"{row['limits']:>4}/{len(contract.catalogue)} {row['choices']:>7.1f}"
+            f"{row['limits']:>4}/{row['catalogue']} {row['choices']:>7.1f}"
         )
+    if args.json:
+        print(json.dumps(results))
     if "runcontract valid_requests()" not in results:
         return
     ours = results["runcontract valid_requests()"]["rate"]
@@ -163,6 +203,10 @@ def main() -> None:
         if not name.startswith("runcontract"):
             print(f"runcontract / {name.split()[0]}: {ours / row['rate']:.1f}x")
             ratios.append(f"{ours / row['rate']:.1f}x {name.split()[0]}'s")
+    if args.before:
+        before = results[f"runcontract at {args.before}"]["rate"]
+        print(f"runcontract / runcontract at {args.before}: {ours / before:.2f}x")
+        ratios.append(f"{ours / before:.2f}x its own at {args.before}")
     if args.update_readme:
         _readme(args, contract, results, ratios)
 
@@ -183,7 +227,7 @@ def _readme(
             r["n"],
             f"{r['valid']:.0%}",
             f"{r['size']:.0f}",
-            f"{r['limits']}/{total}",
+            f"{r['limits']}/{r['catalogue']}",
             f"{r['choices']:.1f}",
         ]
         for name, r in results.items()
@@ -191,12 +235,14 @@ def _readme(
     md = [
         "### Generation",
         "",
-        f"`python benchmarks/generation.py --seconds {args.seconds:g}`: {machine()}.",
+        f"`python benchmarks/generation.py --seconds {args.seconds:g}"
+        + (f" --before {args.before}" if args.before else "")
+        + f"`: {machine()}.",
         "",
         "Payloads per CPU second from one `@given` run per generator (generate phase only, no database), "
-        f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, how many of the {total} "
-        "catalogued limits the sample reaches on the valid side, and the choices Hypothesis records per payload "
-        "(a separate run of 300; the rate depends mostly on them):",
+        f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, how many of the catalogued "
+        f"limits ({total}; an earlier revision may have had fewer) the sample reaches on the valid side, and the "
+        "choices Hypothesis records per payload (a separate run of 300; the rate depends mostly on them):",
         "",
         md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached", "choices"], rows),
         "",
