@@ -7,7 +7,8 @@ All three generators are measured the same way, on the same machine, in one
 run, by CPU time: one ``@given`` test run per generator drawing examples with
 ``settings(max_examples=N, database=None, phases=[Phase.generate])``, stopped
 once it has used ``--seconds`` of CPU (after a 10-example warm-up that builds
-the strategy).
+the strategy). ``--repeat`` rounds (default 3), each generator in turn, and the
+median round reported: a shared machine's slow spells fall on all of them.
 Reported per generator: payloads per second, the share the contract accepts,
 mean JSON size, how many catalogued limits the sample reaches (the
 boundary-heavy mix), and how many choices Hypothesis records per payload (in a
@@ -24,13 +25,14 @@ subprocess): before and after side by side on the same machine state.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +100,7 @@ def choices_per_payload(strategy: st.SearchStrategy[Any], n: int = 300) -> float
     return sum(counts) / max(len(counts), 1)
 
 
-def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract) -> dict[str, Any]:
+def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract, *, choices: bool) -> dict[str, Any]:
     _run(strategy, 10, lambda _: None, seconds)  # warm-up: builds and caches the strategy
     sample: list[Any] = []
     elapsed = _run(strategy, 100_000, sample.append, seconds)
@@ -113,31 +115,56 @@ def measure(strategy: st.SearchStrategy[Any], seconds: float, contract: Contract
         "size": sum(sizes) / max(len(sizes), 1),
         "limits": len(reached),
         "catalogue": len(contract.catalogue),
-        "choices": choices_per_payload(strategy),
+        "choices": choices_per_payload(strategy) if choices else None,
     }
 
 
-def measure_before(rev: str, args: argparse.Namespace) -> dict[str, Any]:
-    """runcontract's row at git revision ``rev``: this script, run on a temporary worktree of it."""
+@contextlib.contextmanager
+def worktree(rev: str | None) -> Iterator[Path | None]:
+    """A temporary ``git worktree`` of ``rev`` (None: no tree), removed afterwards."""
+    if rev is None:
+        yield None
+        return
     repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp) / "tree"
         subprocess.run(["git", "-C", str(repo), "worktree", "add", "-q", "--detach", str(tree), rev], check=True)
-        argv = [sys.executable, __file__, "--only", "runcontract", "--json", "--seconds", str(args.seconds)]
         try:
-            child = subprocess.run(
-                [*argv, "--spec", str(args.spec)],
-                env={**os.environ, "PYTHONPATH": str(tree / "src")},
-                capture_output=True,
-                text=True,
-                check=False,
-            )
+            yield tree
         finally:
             subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tree)], check=False)
+
+
+def measure_at(tree: Path, args: argparse.Namespace, *, choices: bool) -> dict[str, Any]:
+    """runcontract's row as the code in ``tree`` draws it: one round of this script, in a subprocess, on it."""
+    argv = [
+        sys.executable,
+        __file__,
+        "--only",
+        "runcontract",
+        "--json",
+        "--repeat",
+        "1",
+        "--seconds",
+        str(args.seconds),
+    ]
+    child = subprocess.run(
+        [*argv, "--spec", str(args.spec), *([] if choices else ["--no-choices"])],
+        env={**os.environ, "PYTHONPATH": str(tree / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if child.returncode:
-        raise SystemExit(f"--before {rev}: the benchmark failed there: {child.stderr.strip().splitlines()[-1:]}")
+        raise SystemExit(f"--before {args.before}: the benchmark failed there: {child.stderr.strip()[-300:]}")
     row: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])["runcontract valid_requests()"]
     return row
+
+
+def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round with the median rate, with the rates of all rounds and the choices of the first."""
+    middle = sorted(rows, key=lambda r: r["rate"])[(len(rows) - 1) // 2]
+    return {**middle, "rates": [r["rate"] for r in rows], "choices": rows[0]["choices"]}
 
 
 def main() -> None:
@@ -147,7 +174,9 @@ def main() -> None:
     parser.add_argument("--update-readme", action="store_true", help="rewrite this block of the README section")
     parser.add_argument("--only", metavar="NAME", help="run only the generators whose name starts with NAME")
     parser.add_argument("--before", metavar="REV", help="also measure runcontract at git revision REV")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds, the generators taking turns (default 3)")
     parser.add_argument("--json", action="store_true", help="end with the results as one JSON line")
+    parser.add_argument("--no-choices", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     have_spec = args.spec.exists()
@@ -180,18 +209,26 @@ def main() -> None:
         generators = [(name, make) for name, make in generators if name.startswith(args.only)]
     print(f"contract: {contract.version} from {contract.source}, {len(contract.catalogue)} constraints")
     print(f"{'generator':<38} {'payloads/s':>10} {'n':>6} {'valid':>6} {'mean bytes':>10} {'limits':>7} {'choices':>7}")
-    results: dict[str, dict[str, Any]] = {}
-    measurements: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        (name, lambda make=make: measure(make(), args.seconds, contract)) for name, make in generators
-    ]
-    if args.before:
-        measurements.insert(1, (f"runcontract at {args.before}", lambda: measure_before(args.before, args)))
-    for name, run in measurements:
-        row = run()
-        results[name] = row
+    before = f"runcontract at {args.before}"
+    rounds: dict[str, list[dict[str, Any]]] = {}
+    strategies: dict[str, st.SearchStrategy[Any]] = {}
+    with worktree(args.before) as tree:
+        # Rounds, each generator in turn, so that a slow spell of a shared machine falls on all of them.
+        for r in range(args.repeat):
+            choices = r == 0 and not args.no_choices
+            for i, (name, make) in enumerate(generators):
+                if name not in strategies:
+                    strategies[name] = make()
+                rounds.setdefault(name, []).append(measure(strategies[name], args.seconds, contract, choices=choices))
+                if tree is not None and i == 0:
+                    rounds.setdefault(before, []).append(measure_at(tree, args, choices=choices))
+    results = {name: median_row(rows) for name, rows in rounds.items()}
+    for name, row in results.items():
+        choices_shown = "-" if row["choices"] is None else f"{row['choices']:.1f}"
         print(
             f"{name:<38} {row['rate']:>10.1f} {row['n']:>6} {row['valid']:>6.0%} {row['size']:>10.0f} "
-            f"{row['limits']:>4}/{row['catalogue']} {row['choices']:>7.1f}"
+            f"{row['limits']:>4}/{row['catalogue']} {choices_shown:>7}   rounds: "
+            + ", ".join(f"{rate:.0f}" for rate in row["rates"])
         )
     if args.json:
         print(json.dumps(results))
@@ -203,10 +240,10 @@ def main() -> None:
         if not name.startswith("runcontract"):
             print(f"runcontract / {name.split()[0]}: {ours / row['rate']:.1f}x")
             ratios.append(f"{ours / row['rate']:.1f}x {name.split()[0]}'s")
-    if args.before:
-        before = results[f"runcontract at {args.before}"]["rate"]
-        print(f"runcontract / runcontract at {args.before}: {ours / before:.2f}x")
-        ratios.append(f"{ours / before:.2f}x its own at {args.before}")
+    if before in results:
+        rate = results[before]["rate"]
+        print(f"runcontract / {before}: {ours / rate:.2f}x")
+        ratios.append(f"{ours / rate:.2f}x its own at {args.before}")
     if args.update_readme:
         _readme(args, contract, results, ratios)
 
@@ -229,30 +266,28 @@ def _readme(
             f"{r['size']:.0f}",
             f"{r['limits']}/{r['catalogue']}",
             f"{r['choices']:.1f}",
+            ", ".join(f"{rate:.0f}" for rate in r["rates"]),
         ]
         for name, r in results.items()
     ]
     md = [
         "### Generation",
         "",
-        f"`python benchmarks/generation.py --seconds {args.seconds:g}"
+        f"`python benchmarks/generation.py --seconds {args.seconds:g} --repeat {args.repeat}"
         + (f" --before {args.before}" if args.before else "")
         + f"`: {machine()}.",
         "",
-        "Payloads per CPU second from one `@given` run per generator (generate phase only, no database), "
+        f"Payloads per CPU second, the median of {args.repeat} rounds in which the generators take turns (each "
+        "a `@given` run: generate phase only, no database; the table shows the median round), "
         f"the share the contract ({_shown(contract.source)}) accepts, mean JSON size, how many of the catalogued "
         f"limits ({total}; an earlier revision may have had fewer) the sample reaches on the valid side, and the "
         "choices Hypothesis records per payload (a separate run of 300; the rate depends mostly on them):",
         "",
-        md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached", "choices"], rows),
+        md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached", "choices", "rounds"], rows),
         "",
         f"runcontract draws {' and '.join(ratios)} payloads per second.",
     ]
     update_readme("generation", "\n".join(md))
-
-
-if __name__ == "__main__":
-    main()
 
 
 def _shown(source: str) -> str:
@@ -261,3 +296,7 @@ def _shown(source: str) -> str:
     if not path.is_absolute():
         return source
     return os.path.relpath(path, Path(__file__).resolve().parents[1])
+
+
+if __name__ == "__main__":
+    main()
