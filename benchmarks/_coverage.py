@@ -56,7 +56,7 @@ def read_payloads(path: Path, limit: int | None = None) -> list[Any]:
                 continue
             try:
                 out.append(json.loads(rec["body"]))
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or a nesting probe deeper than Python parses
                 continue
     return out
 

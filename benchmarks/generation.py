@@ -285,9 +285,19 @@ def _readme(
         "",
         md_table(["generator", "payloads/s", "n", "valid", "mean bytes", "limits reached", "choices", "rounds"], rows),
         "",
-        f"runcontract draws {' and '.join(ratios)} payloads per second.",
+        f"runcontract draws {_joined(ratios)} payloads per second."
+        + (
+            f" `runcontract at {args.before}` is this benchmark run on the code of revision {args.before} "
+            "(a temporary worktree), in turn with the others."
+            if args.before
+            else ""
+        ),
     ]
     update_readme("generation", "\n".join(md))
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _shown(source: str) -> str:
