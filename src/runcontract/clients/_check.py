@@ -8,8 +8,8 @@ Hypothesis with one failure key per (check, constraint).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 from .._core import Case, Report
 from ..contract import Contract, load_contract
@@ -17,19 +17,34 @@ from ..drivers import SendFn
 from ..runner import DEFAULT_CLEAN_ERRORS
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from 3.11; only the type checker reads it
+
     from ..runner import DatabaseSpec, FuzzSettings
 
 __all__ = ["DEFAULT_CLEAN_ERRORS", "check_client", "client_settings"]
 
 
-def client_settings(**options: Any) -> FuzzSettings:
-    """The settings of a client run, in one process or in workers alike: ``FuzzSettings`` fields for ``side="client"``.
+class ClientOptions(TypedDict, total=False):
+    """What a client run's caller sets (the ``FuzzSettings`` fields of that name), checked statically."""
+
+    max_examples: int
+    duration: float | None
+    seed: int | None
+    database: DatabaseSpec
+    progress: Callable[[Report], None] | None
+    boundary: bool
+    strict_nulls: bool
+    cannot_express: Sequence[str]
+    call_timeout: float
+
+
+def client_settings(**options: Unpack[ClientOptions]) -> FuzzSettings:
+    """The settings of a client run, in one process or in workers alike: ``FuzzSettings`` for ``side="client"``.
 
     Every distinct failure is shrunk to the end, as check_client always did: a client answers fast.
     """
     from ..runner import FuzzSettings
 
-    options["cannot_express"] = tuple(options.get("cannot_express", ()))
     return FuzzSettings(side="client", shrink_requests=None, **options)
 
 
@@ -107,7 +122,7 @@ def check_client(
         progress=progress,
         boundary=boundary,
         strict_nulls=strict_nulls,
-        cannot_express=cannot_express,
+        cannot_express=tuple(cannot_express),
         call_timeout=call_timeout,
     )
     if selected is not None:

@@ -126,6 +126,7 @@ class FuzzSettings:
             raise UsageError(f"side must be one of {', '.join(SIDES)}, got {self.side!r}")
         if self.side == "client" and tuple(self.checks) == DEFAULT_CHECKS:
             self.checks = tuple(CLIENT_CHECKS)  # left at the default: every client check
+        self.cannot_express = tuple(self.cannot_express)  # a list from a caller pickles and compares the same
         index, shards = self.boundary_shard
         if not (shards >= 1 and 0 <= index < shards):
             raise UsageError(f"boundary_shard must be (i, n) with 0 <= i < n, got {self.boundary_shard}")
