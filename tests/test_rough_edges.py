@@ -81,6 +81,29 @@ def test_the_app_answers_quietly_to_a_client_that_left_mid_body():
     assert sent[0]["status"] == 499
 
 
+_INTERRUPT_IN_GC = """
+import gc, signal, sys, time
+from runcontract import cli
+start, fired = time.monotonic(), []
+def land_in_gc(phase, info):
+    # Ctrl-C arriving while the collector runs a callback (Hypothesis registers one): the handler runs there.
+    if phase == "start" and not fired and time.monotonic() - start > 1.5:
+        fired.append(True)
+        cli._on_signal(signal.SIGINT, None)
+gc.callbacks.append(land_in_gc)
+sys.exit(cli.main(["fuzz", "--duration", "60s", "--quiet", "--db", sys.argv[1]]))
+"""
+
+
+def test_ctrl_c_inside_a_gc_callback_stops_the_run_without_a_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-c", _INTERRUPT_IN_GC, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    assert "interrupted" in proc.stdout + proc.stderr
+    assert proc.returncode in (0, 1, 130), proc.stderr
+
+
 def test_ctrl_c_during_fuzz_prints_nothing_from_the_embedded_server(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "runcontract.cli", "fuzz", "--duration", "60s", "--db", str(tmp_path), "--quiet"],

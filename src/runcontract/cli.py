@@ -682,12 +682,29 @@ def _main(argv: Sequence[str] | None) -> int:
             previous[sig] = signal.signal(sig, _on_signal)
     except ValueError:
         pass  # not the main thread (called from a test): the signals keep their handlers
+    unraisable = sys.unraisablehook
+    sys.unraisablehook = _quiet_interrupt(unraisable)
     try:
         return _dispatch(args)
     finally:
         # Called as a function (tests, the plugin), main leaves the process's signals as it found them.
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        sys.unraisablehook = unraisable
+
+
+def _quiet_interrupt(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``hook``, except for the KeyboardInterrupt of our signal handler landing where Python swallows it.
+
+    Raised inside a gc callback (Hypothesis registers one), it would be printed as "Exception
+    ignored in ..." with a traceback; the run stops anyway, through ``request_interrupt``.
+    """
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            hook(unraisable)
+
+    return quiet
 
 
 def _dispatch(args: argparse.Namespace) -> int:
