@@ -251,8 +251,6 @@ def main() -> None:
 def _readme(
     args: argparse.Namespace, contract: Contract, results: dict[str, dict[str, Any]], ratios: list[str]
 ) -> None:
-    import sys
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from _common import machine, md_table, update_readme
 

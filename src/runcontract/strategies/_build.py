@@ -27,14 +27,13 @@ still shows it: ``{"assistant_id": "", "metadata": {"aaa...a" (65): ""}}``.
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from hypothesis import strategies as st
 
 from .._errors import ContractError
 from ..contract import NULL, Constraint, Contract, Schema, SchemaPath, union_branches
-from ._minimal import CLASS_RE, class_members
+from ._minimal import CLASS_RE, ascii_class_members, class_members
 from ._rules import Labelled, Strategy, json_key, label_for, near_misses, rule_for
 from ._values import (
     Drawn,
@@ -448,16 +447,9 @@ def _pattern_strings(pattern: str) -> Strategy:
     if m is None or fill is None:
         return st.from_regex(pattern, fullmatch=True)
     low, high = int(m.group(2)), int(m.group(3))
-    members = _ascii_members(m.group(1))
+    members = ascii_class_members(m.group(1))
     regex = st.text(members, min_size=low, max_size=high) if members else st.from_regex(pattern, fullmatch=True)
     return choice([regex, padded(low, alphabet=fill), padded(high, alphabet=fill)])
-
-
-def _ascii_members(char_class: str) -> str | None:
-    """Every character ``[...]`` matches, if it is a class of ASCII characters only (else None)."""
-    if char_class.startswith("[^") or not char_class.isascii() or "\\" in char_class:
-        return None
-    return "".join(ch for ch in map(chr, range(128)) if re.fullmatch(char_class, ch))
 
 
 def _class_fill(char_class: str) -> st.SearchStrategy[str] | None:

@@ -12,7 +12,16 @@ from typing import Any
 from ..contract import NULL, Schema, SchemaPath
 from ._walk import embed
 
-__all__ = ["CLASS_RE", "URL", "class_chars", "class_members", "minimal_instance", "pattern_sample", "place"]
+__all__ = [
+    "CLASS_RE",
+    "URL",
+    "ascii_class_members",
+    "class_chars",
+    "class_members",
+    "minimal_instance",
+    "pattern_sample",
+    "place",
+]
 
 # A pattern that is one character class with a length range: ``^[a-zA-Z0-9_-]{1,64}$``.
 CLASS_RE = re.compile(r"^\^(\[[^\]]+\])\{(\d+),(\d+)\}\$$")
@@ -77,6 +86,16 @@ def class_chars(char_class: str) -> str:
 def class_members(char_class: str) -> list[str]:
     """The characters ``[...]`` matches, sorted (its ranges' ends and the plain probes)."""
     return sorted({ch for ch in class_chars(char_class) if re.fullmatch(char_class, ch)})
+
+
+def ascii_class_members(char_class: str) -> str | None:
+    """Every character ``[...]`` matches, if it is a class of ASCII characters only (else None).
+
+    Negated classes and escapes (``\\w`` matches more than ASCII) are None: they are left to from_regex.
+    """
+    if char_class.startswith("[^") or not char_class.isascii() or "\\" in char_class:
+        return None
+    return "".join(ch for ch in map(chr, range(128)) if re.fullmatch(char_class, ch))
 
 
 class _Minimal:
